@@ -1,0 +1,85 @@
+"""The platform adapter seam: what every platform's transport offers the gateway.
+
+Adapters do I/O only: sign, page, retry quick transport failures (tenacity), and translate every
+httpx failure into ``gateway.errors`` at their edge. They hand back raw payloads; mappers translate.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+@dataclass(frozen=True)
+class RawItem:
+    """One foreign payload as received, with what the inbox needs to dedupe and route it."""
+
+    event_id: str  # unique per platform: the platform's event id, or "pull:{id}:{version}"
+    event_type: str  # e.g. "order.dispatched"; pulled snapshots use "snapshot"
+    external_id: str | None
+    payload: str  # the raw text, exactly as received (decoded to str)
+
+
+@dataclass(frozen=True)
+class PollPage:
+    """One page of a pull: the items and the cursor to save with them, in one transaction."""
+
+    items: list[RawItem]
+    cursor: dict[str, Any]  # opaque to the gateway; JSON-serialisable
+    done: bool  # True when this cycle reached the end of the feed
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """The platform accepted a write-back."""
+
+    receipt_id: str | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """The answer of a read-back after an unknown outcome."""
+
+    applied: bool  # the platform has our write-back already
+    receipt_id: str | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class PlatformAdapter(Protocol):
+    """Transport to one platform. Every method is synchronous (workers are threads).
+
+    Errors: ``TransientError``/``RateLimited`` (retry later), ``OutcomeUnknown`` (the request may have
+    been applied), ``PermanentError``/``AuthenticationError`` (do not retry). Nothing else escapes.
+    """
+
+    key: str
+
+    def poll(self, cursor: Mapping[str, Any] | None) -> PollPage:
+        """Fetch the next page after ``cursor`` (None: start a new cycle). Safe to repeat."""
+        ...
+
+    def send(self, action: str, external_id: str, body: Mapping[str, Any], request_id: str) -> SendResult:
+        """Post one write-back. Idempotent only as far as the platform is (see its module)."""
+        ...
+
+    def lookup(self, action: str, external_id: str, body: Mapping[str, Any], request_id: str) -> Lookup:
+        """Read back whether a write-back was applied; used after ``OutcomeUnknown`` and before re-sending."""
+        ...
+
+    def close(self) -> None:
+        """Release HTTP connections."""
+        ...
+
+
+class PushVerifier(Protocol):
+    """Inbound webhook verification for platforms that push (raises ``SignatureError``)."""
+
+    def verify(self, headers: Mapping[str, str], body: bytes, *, now: float) -> str:
+        """Check signature and timestamp; return the nonce for the caller's replay check."""
+        ...
+
+    def parse(self, body: bytes) -> RawItem:
+        """Split a verified push body into a ``RawItem``; raises ``MappingError`` if it is not one."""
+        ...

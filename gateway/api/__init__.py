@@ -1,0 +1,1 @@
+"""The gateway's own HTTP API (DESIGN.md): routers, auth, error shape, views."""

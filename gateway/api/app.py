@@ -1,0 +1,39 @@
+"""The FastAPI application: routers, error shape, OpenAPI docs."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from gateway.api import errors
+from gateway.api.routers import health, inbound, outbound, tickets
+from gateway.bootstrap import Container
+
+
+def create_app(container: Container, *, on_start: Callable[[], None] | None = None,
+               on_stop: Callable[[], None] | None = None) -> FastAPI:
+    """Build the app around a container; ``on_start``/``on_stop`` run the embedded worker if any."""
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if on_start:
+            on_start()
+        try:
+            yield
+        finally:
+            if on_stop:
+                on_stop()
+
+    app = FastAPI(
+        title="hotline-gateway",
+        summary="12345 / 12389 / 市长热线 / 局长信箱 统一接入网关",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.container = container
+    errors.install(app)
+    for router in (health.router, inbound.router, tickets.router, outbound.router):
+        app.include_router(router)
+    return app

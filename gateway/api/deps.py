@@ -1,0 +1,45 @@
+"""Request dependencies: the container, a database session per request, the authenticated caller."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from gateway.bootstrap import Container
+from gateway.principal import Principal
+
+
+def get_container(request: Request) -> Container:
+    """The process's container, set on the app at creation."""
+    container: Container = request.app.state.container
+    return container
+
+
+def get_session(container: Annotated[Container, Depends(get_container)]) -> Iterator[Session]:
+    """One transaction per request: committed when the handler returns, rolled back on error."""
+    with container.sessions() as session, session.begin():
+        yield session
+
+
+def get_principal(request: Request, container: Annotated[Container, Depends(get_container)]) -> Principal:
+    """Bearer token (machines) or, when the dashboard is installed, the session's user."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() == "bearer" and token:
+        for api_token in container.settings.api_tokens:
+            if hmac.compare_digest(api_token.token.get_secret_value().encode(), token.strip().encode()):
+                return Principal(name=api_token.name, roles=frozenset(api_token.roles), unit=api_token.unit)
+    session_user = getattr(request.state, "principal", None)
+    if isinstance(session_user, Principal):
+        return session_user
+    raise HTTPException(401, "未登录或令牌无效 (missing or invalid bearer token)",
+                        headers={"WWW-Authenticate": "Bearer"})
+
+
+SessionDep = Annotated[Session, Depends(get_session)]
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+ContainerDep = Annotated[Container, Depends(get_container)]

@@ -1,0 +1,67 @@
+"""``POST /inbound/{platform}``: verify, store the raw event, commit, answer. Nothing else here."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+
+from gateway.api.deps import ContainerDep
+from gateway.errors import MappingError, SignatureError
+from gateway.services import inbound
+from gateway.store.db import transaction
+
+log = logging.getLogger(__name__)
+router = APIRouter(tags=["inbound"])
+
+
+def _answer(status: int, code: int, message: str) -> JSONResponse:
+    # The platform's own answer shape (PLATFORMS.md §1): {"code": 0} on success.
+    return JSONResponse({"code": code, "message": message}, status_code=status)
+
+
+async def _read_limited(request: Request, limit: int) -> bytes | None:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post("/inbound/{platform}", summary="Platform webhook (push)")
+async def receive_push(platform: str, request: Request, container: ContainerDep) -> JSONResponse:
+    """Durably store one pushed event; the platform re-sends until it gets ``{"code": 0}``."""
+    verifier = container.verifiers.get(platform)
+    if verifier is None:
+        return _answer(404, 40400, f"unknown or pull-only platform: {platform}")
+    body = await _read_limited(request, container.settings.max_body_bytes)
+    if body is None:
+        return _answer(413, 41300, f"body larger than {container.settings.max_body_bytes} bytes")
+    now = container.clock()
+    try:
+        nonce = verifier.verify(request.headers, body, now=now.timestamp())
+    except SignatureError as exc:
+        log.warning("rejected push on %s: %s", platform, exc)
+        return _answer(401, 40100, str(exc))
+    try:
+        item = verifier.parse(body)
+    except MappingError as exc:
+        with transaction(container.sessions) as session:
+            inbound.claim_nonce(session, platform=platform, nonce=nonce, now=now)
+            inbound.store_malformed(session, platform=platform, body=body, error=str(exc), now=now)
+        return _answer(400, 40001, f"malformed event, kept for review: {exc}")
+    try:
+        with transaction(container.sessions) as session:
+            inbound.claim_nonce(session, platform=platform, nonce=nonce, now=now)
+            row_id = inbound.store_item(session, platform=platform, item=item, source="push", now=now)
+    except SignatureError as exc:
+        return _answer(401, 40100, str(exc))
+    if row_id is not None:
+        container.doorbell.inbox([row_id])
+    return _answer(200, 0, "ok")

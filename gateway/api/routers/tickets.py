@@ -1,0 +1,194 @@
+"""``/api/v1/tickets``: the unified queue, one ticket, and the operator actions on it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.views import ticket_detail, ticket_summary
+from gateway.bootstrap import Container
+from gateway.principal import Principal
+from gateway.schema import ReplyDraft
+from gateway.services import actions
+from gateway.services.deadlines import ticket_deadlines
+from gateway.settings import Role
+from gateway.store.db import transaction
+from gateway.store.tickets import get_ticket, list_events, list_outbound, list_tickets, ticket_query
+
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+
+
+class TicketPage(BaseModel):
+    """A page of the queue; pass ``next_cursor`` back as ``cursor`` for the next one."""
+
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+class DispatchBody(BaseModel):
+    """派单 to one handling unit."""
+
+    unit: str = Field(min_length=1, max_length=100)
+
+
+class ResponseBody(BaseModel):
+    """先行联系."""
+
+    note: str = Field(default="已与诉求人取得联系", max_length=1000)
+    contact_phone: str = Field(default="", max_length=32)
+
+
+class ReasonBody(BaseModel):
+    """An action that needs a reason."""
+
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ExtensionBody(BaseModel):
+    """延期申请."""
+
+    days: int = Field(ge=1, le=5)
+    reason: str = Field(min_length=2, max_length=2000)
+
+
+class ProgressBody(BaseModel):
+    """阶段反馈."""
+
+    note: str = Field(min_length=1, max_length=2000)
+
+
+def _visible(principal: Principal) -> str | None:
+    # A unit user sees its own unit's tickets only.
+    if principal.unit and not principal.has(Role.duty, Role.leader, Role.supervisor):
+        return principal.unit
+    return None
+
+
+@router.get("", response_model=TicketPage, summary="The unified queue")
+def list_queue(
+    session: SessionDep,
+    principal: PrincipalDep,
+    container: ContainerDep,
+    platform: str | None = None,
+    status: Annotated[list[str] | None, Query()] = None,
+    appeal_type: str | None = None,
+    timer: Annotated[str | None, Query(pattern="^(sign_off|response|resolution)$")] = None,
+    breached: bool | None = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
+) -> TicketPage:
+    """Newest first; filter by platform, status, appeal type, text; ``breached`` looks at ``timer``."""
+    stmt = ticket_query(platform=platform, status=status, appeal_type=appeal_type, unit=_visible(principal), q=q)
+    now = container.clock()
+    items: list[dict[str, Any]] = []
+    before = int(cursor) if cursor else None
+    # Timer filters are computed, so page through the filtered query until the page is full.
+    while len(items) < limit:
+        batch = list_tickets(session, stmt, limit=limit, before_id=before)
+        if not batch:
+            before = None
+            break
+        for ticket in batch:
+            if breached is not None:
+                timers = ticket_deadlines(ticket, now)
+                names = [timer] if timer else list(timers)
+                is_breached = any(timers[n]["state"] == "breached" for n in names)
+                if is_breached != breached:
+                    continue
+            items.append(ticket_summary(ticket, now))
+            if len(items) == limit:
+                break
+        before = batch[-1].id if len(items) < limit else int(items[-1]["id"])
+        if len(batch) < limit and len(items) < limit:
+            before = None
+            break
+    return TicketPage(items=items, next_cursor=str(before) if before is not None and items else None)
+
+
+def _detail(container: Container, session: Session, principal: Principal, ticket_id: int) -> dict[str, Any]:
+    ticket = get_ticket(session, ticket_id)
+    if (unit := _visible(principal)) is not None and ticket.unit != unit:
+        from gateway.errors import NotFound
+
+        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+    return ticket_detail(
+        ticket, principal, container.clock(),
+        events=list_events(session, ticket_id=ticket_id),
+        outbound=list_outbound(session, ticket_id=ticket_id),
+    )
+
+
+@router.get("/{ticket_id}", summary="One ticket with deadlines, timeline and write-backs")
+def get_one(ticket_id: int, session: SessionDep, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """The ticket; personal data masked unless the caller's role may see it."""
+    return _detail(container, session, principal, ticket_id)
+
+
+def _act(container: Container, principal: Principal, ticket_id: int, use_case: Callable[..., list[int]],
+         **kwargs: Any) -> dict[str, Any]:
+    with transaction(container.sessions) as session:
+        outbox_ids = use_case(session, ticket_id=ticket_id, principal=principal, now=container.clock(), **kwargs)
+    container.doorbell.outbox(outbox_ids)  # after commit: never ring for a row that may roll back
+    with container.sessions() as session:
+        return _detail(container, session, principal, ticket_id)
+
+
+@router.post("/{ticket_id}/sign-off", summary="签收")
+def sign_off(ticket_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Sign the ticket off on the platform (duty)."""
+    return _act(container, principal, ticket_id, actions.sign_off)
+
+
+@router.post("/{ticket_id}/return", summary="退回")
+def return_ticket(ticket_id: int, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Return a ticket that is not ours, with the reason (duty)."""
+    return _act(container, principal, ticket_id, actions.request_return, reason=body.reason)
+
+
+@router.post("/{ticket_id}/dispatch", summary="派单")
+def dispatch(ticket_id: int, body: DispatchBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Hand the ticket to one handling unit (duty/leader)."""
+    return _act(container, principal, ticket_id, actions.dispatch, unit=body.unit)
+
+
+@router.post("/{ticket_id}/response", summary="先行联系 / 响应")
+def respond(ticket_id: int, body: ResponseBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Record the first contact with the citizen (unit)."""
+    return _act(container, principal, ticket_id, actions.record_response, note=body.note,
+                contact_phone=body.contact_phone)
+
+
+@router.post("/{ticket_id}/progress", summary="阶段反馈")
+def progress(ticket_id: int, body: ProgressBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Send a progress note to the platform (unit)."""
+    return _act(container, principal, ticket_id, actions.report_progress, note=body.note)
+
+
+@router.post("/{ticket_id}/reply", summary="起草答复")
+def draft_reply(ticket_id: int, body: ReplyDraft, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Save the reply draft with its four required parts (unit); it waits for a leader's approval."""
+    return _act(container, principal, ticket_id, actions.draft_reply, draft=body)
+
+
+@router.post("/{ticket_id}/reply/approve", summary="审批答复")
+def approve_reply(ticket_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Approve the draft (leader only); only then is the reply queued to the platform."""
+    return _act(container, principal, ticket_id, actions.approve_reply)
+
+
+@router.post("/{ticket_id}/reply/send-back", summary="退回修改")
+def send_back(ticket_id: int, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Send the draft back to the unit with a reason (leader)."""
+    return _act(container, principal, ticket_id, actions.send_back_reply, reason=body.reason)
+
+
+@router.post("/{ticket_id}/extension", summary="申请延期")
+def extension(ticket_id: int, body: ExtensionBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Ask the platform for more time (unit/leader)."""
+    return _act(container, principal, ticket_id, actions.request_extension, days=body.days, reason=body.reason)

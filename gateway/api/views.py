@@ -1,0 +1,122 @@
+"""JSON views of tickets for the API: times in +08:00, personal data masked per role."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from gateway.platforms import label
+from gateway.principal import Principal
+from gateway.privacy import citizen_view
+from gateway.services.actions import STATUS_LABELS
+from gateway.services.deadlines import ticket_deadlines
+from gateway.store.tables import OutboxRecord, TicketEventRecord, TicketRecord
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def local(dt: datetime | None) -> str | None:
+    """ISO-8601 in Asia/Shanghai (+08:00)."""
+    return None if dt is None else dt.astimezone(SHANGHAI).isoformat(timespec="seconds")
+
+
+def _deadlines(ticket: TicketRecord, now: datetime) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, timer in ticket_deadlines(ticket, now).items():
+        out[name] = {**timer, "due_at": local(timer["due_at"]), "met_at": local(timer["met_at"])}
+    return out
+
+
+def ticket_summary(ticket: TicketRecord, now: datetime) -> dict[str, Any]:
+    """A queue row."""
+    return {
+        "id": ticket.id,
+        "platform": ticket.platform,
+        "platform_label": label(ticket.platform),
+        "external_id": ticket.external_id,
+        "status": ticket.status,
+        "status_label": STATUS_LABELS.get(ticket.status, ticket.status),
+        "platform_status": ticket.platform_status,
+        "appeal_type": ticket.appeal_type,
+        "urgency": ticket.urgency,
+        "title": ticket.title,
+        "unit": ticket.unit,
+        "issued_at": local(ticket.issued_at),
+        "supervised": ticket.supervised,
+        "deadlines": _deadlines(ticket, now),
+    }
+
+
+def outbound_view(row: OutboxRecord) -> dict[str, Any]:
+    """One write-back with its delivery state."""
+    return {
+        "id": row.id,
+        "action": row.action,
+        "state": row.state,
+        "attempts": row.attempts,
+        "last_error": row.last_error,
+        "request_id": row.request_id,
+        "receipt_id": row.receipt_id,
+        "created_at": local(row.created_at),
+        "created_by": row.created_by,
+        "next_attempt_at": local(row.next_attempt_at),
+        "sent_at": local(row.sent_at),
+        "ticket_id": row.ticket_id,
+        "platform": row.platform,
+        "external_id": row.external_id,
+    }
+
+
+def event_view(event: TicketEventRecord) -> dict[str, Any]:
+    """One timeline entry."""
+    return {"id": event.id, "at": local(event.at), "actor": event.actor, "kind": event.kind, "detail": event.detail}
+
+
+def ticket_detail(
+    ticket: TicketRecord,
+    principal: Principal,
+    now: datetime,
+    *,
+    events: Sequence[TicketEventRecord],
+    outbound: Sequence[OutboxRecord],
+) -> dict[str, Any]:
+    """The whole ticket as this caller may see it."""
+    return {
+        **ticket_summary(ticket, now),
+        "level": ticket.level,
+        "channel": ticket.channel,
+        "category": ticket.category,
+        "content": ticket.content,
+        "citizen": citizen_view(ticket.citizen, principal, platform=ticket.platform),
+        "respondent": ticket.respondent,
+        "region": ticket.region,
+        "address": ticket.address,
+        "location": {"lng": ticket.lng, "lat": ticket.lat},
+        "attachments": ticket.attachments,
+        "accepted_at": local(ticket.accepted_at),
+        "platform_deadlines": {
+            "sign_by": local(ticket.platform_sign_by),
+            "due_at": local(ticket.platform_due_at),
+            "time_limit": ticket.platform_time_limit,
+            "time_unit": ticket.platform_time_unit,
+        },
+        "needs_callback": ticket.needs_callback,
+        "urge_count": ticket.urge_count,
+        "reopen_count": ticket.reopen_count,
+        "signed_at": local(ticket.signed_at),
+        "signed_by": ticket.signed_by,
+        "responded_at": local(ticket.responded_at),
+        "reply": ticket.reply,
+        "reply_drafted_by": ticket.reply_drafted_by,
+        "reply_approved_by": ticket.reply_approved_by,
+        "reply_approved_at": local(ticket.reply_approved_at),
+        "replied_at": local(ticket.replied_at),
+        "callback": ticket.callback,
+        "source_version": ticket.source_version,
+        "version": ticket.version,
+        "extra": ticket.extra,
+        "events": [event_view(e) for e in events],
+        "outbound": [outbound_view(o) for o in outbound],
+    }

@@ -1,0 +1,1 @@
+"""Use cases. Each takes ``session`` keyword-only and never commits: the caller owns the transaction."""

@@ -1,0 +1,195 @@
+"""Operator use cases on a ticket (RULES.md §2). Each checks role and state, changes the ticket,
+appends to the timeline and, where the platform must hear of it, writes an outbox row in the same
+transaction. They return the outbox ids for the caller to ring after commit.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from gateway.errors import DomainError
+from gateway.principal import Principal
+from gateway.schema import (
+    ContactPayload,
+    ExtensionPayload,
+    ProgressPayload,
+    ReplyDraft,
+    ReplyPayload,
+    ReturnPayload,
+    SignPayload,
+    TicketStatus,
+)
+from gateway.settings import Role
+from gateway.store import outbox
+from gateway.store.tables import TicketRecord
+from gateway.services.lifecycle import ticket_changed
+from gateway.store.tickets import add_event, get_ticket
+
+T = TicketStatus
+IN_HAND = (T.signed, T.dispatched, T.responded, T.reply_drafted)
+
+
+def _state(ticket: TicketRecord, allowed: tuple[TicketStatus, ...], action: str) -> None:
+    if ticket.status not in {s.value for s in allowed}:
+        raise DomainError(
+            f"工单当前状态“{STATUS_LABELS.get(ticket.status, ticket.status)}”不能{action} "
+            f"(ticket {ticket.id} is {ticket.status}; {action} needs one of {[s.value for s in allowed]})",
+            code="invalid_state",
+        )
+
+
+def _unit_scope(ticket: TicketRecord, principal: Principal) -> None:
+    # A unit user acts on its own unit's tickets only.
+    if principal.unit and not principal.has(Role.duty, Role.leader, Role.supervisor) and (
+        ticket.unit != principal.unit
+    ):
+        raise DomainError("不是本单位承办的工单 (not your unit's ticket)", code="forbidden", status=403)
+
+
+def sign_off(session: Session, *, ticket_id: int, principal: Principal, now: datetime) -> list[int]:
+    """签收: accept the ticket on the platform (24 h window)."""
+    principal.require(Role.duty, action="签收")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _state(ticket, (T.received,), "签收")
+    ticket.status, ticket.signed_at, ticket.signed_by = T.signed.value, now, principal.name
+    payload = SignPayload(operator=principal.name, signed_at=now).model_dump(mode="json")
+    row = outbox.enqueue(session, ticket=ticket, action="sign", payload=payload, actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="signed", at=now, outbox_id=row.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="signed")
+    return [row.id]
+
+
+def request_return(
+    session: Session, *, ticket_id: int, principal: Principal, reason: str, now: datetime, target: str | None = None
+) -> list[int]:
+    """退回: not ours to handle; asks the platform to take it back, with the reason."""
+    principal.require(Role.duty, action="退回")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _state(ticket, (T.received,), "退回")
+    ticket.status = T.return_requested.value
+    payload = ReturnPayload(reason=reason, target=target).model_dump(mode="json")
+    row = outbox.enqueue(session, ticket=ticket, action="return", payload=payload, actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="return_requested", at=now,
+              reason=reason, outbox_id=row.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="return_requested")
+    return [row.id]
+
+
+def dispatch(session: Session, *, ticket_id: int, principal: Principal, unit: str, now: datetime) -> list[int]:
+    """派单: hand the ticket to exactly one handling unit."""
+    principal.require(Role.duty, Role.leader, action="派单")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _state(ticket, (T.signed, T.dispatched), "派单")
+    ticket.status, ticket.unit, ticket.dispatched_at = T.dispatched.value, unit, now
+    add_event(session, ticket=ticket, actor=principal.name, kind="dispatched", at=now, unit=unit)
+    ticket_changed(session, ticket=ticket, now=now, reason="dispatched")
+    return []
+
+
+def record_response(
+    session: Session, *, ticket_id: int, principal: Principal, note: str, contact_phone: str, now: datetime
+) -> list[int]:
+    """先行联系: the handling unit has contacted the citizen (2 h window)."""
+    principal.require(Role.unit, Role.duty, action="先行联系")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _unit_scope(ticket, principal)
+    _state(ticket, (T.signed, T.dispatched), "先行联系")
+    ticket.status, ticket.responded_at = T.responded.value, now
+    payload = ContactPayload(contacted_at=now, contact_phone=contact_phone, note=note).model_dump(mode="json")
+    row = outbox.enqueue(session, ticket=ticket, action="contact", payload=payload, actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="responded", at=now, note=note, outbox_id=row.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="responded")
+    return [row.id]
+
+
+def report_progress(
+    session: Session, *, ticket_id: int, principal: Principal, note: str, now: datetime
+) -> list[int]:
+    """阶段反馈: a progress note to the platform."""
+    principal.require(Role.unit, Role.duty, action="阶段反馈")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _unit_scope(ticket, principal)
+    _state(ticket, IN_HAND, "阶段反馈")
+    payload = ProgressPayload(note=note).model_dump(mode="json")
+    row = outbox.enqueue(session, ticket=ticket, action="progress", payload=payload, actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="progress", at=now, note=note, outbox_id=row.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="progress")
+    return [row.id]
+
+
+def draft_reply(
+    session: Session, *, ticket_id: int, principal: Principal, draft: ReplyDraft, now: datetime
+) -> list[int]:
+    """答复草稿 with the four required parts; any earlier approval is void."""
+    principal.require(Role.unit, Role.duty, action="起草答复")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _unit_scope(ticket, principal)
+    _state(ticket, IN_HAND, "起草答复")
+    ticket.reply = draft.model_dump(mode="json")
+    ticket.reply_drafted_by, ticket.status = principal.name, T.reply_drafted.value
+    ticket.reply_approved_by = ticket.reply_approved_at = None
+    add_event(session, ticket=ticket, actor=principal.name, kind="reply_drafted", at=now)
+    ticket_changed(session, ticket=ticket, now=now, reason="reply_drafted")
+    return []
+
+
+def approve_reply(session: Session, *, ticket_id: int, principal: Principal, now: datetime) -> list[int]:
+    """领导审批: no reply leaves without it (RULES.md §2.7); queues the reply to the platform."""
+    principal.require(Role.leader, action="审批答复")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _state(ticket, (T.reply_drafted,), "审批答复")
+    if not ticket.reply:
+        raise DomainError("没有待审批的答复 (no reply draft)", code="invalid_state")
+    draft = ReplyDraft.model_validate(ticket.reply)  # the four parts are checked again here
+    ticket.status, ticket.reply_approved_by, ticket.reply_approved_at = T.approved.value, principal.name, now
+    payload = ReplyPayload(**draft.model_dump(), approved_by=principal.name, approved_at=now, unit=ticket.unit)
+    row = outbox.enqueue(session, ticket=ticket, action="reply", payload=payload.model_dump(mode="json"),
+                         actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="reply_approved", at=now, outbox_id=row.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="reply_approved")
+    return [row.id]
+
+
+def send_back_reply(
+    session: Session, *, ticket_id: int, principal: Principal, reason: str, now: datetime
+) -> list[int]:
+    """领导退回修改: the leader sends the draft back to the unit."""
+    principal.require(Role.leader, action="退回修改")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _state(ticket, (T.reply_drafted,), "退回修改")
+    ticket.status = (T.responded if ticket.responded_at else T.dispatched).value
+    add_event(session, ticket=ticket, actor=principal.name, kind="reply_sent_back", at=now, reason=reason)
+    ticket_changed(session, ticket=ticket, now=now, reason="reply_sent_back")
+    return []
+
+
+def request_extension(
+    session: Session, *, ticket_id: int, principal: Principal, days: int, reason: str, now: datetime
+) -> list[int]:
+    """延期申请 to the platform."""
+    principal.require(Role.unit, Role.leader, Role.duty, action="申请延期")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    _unit_scope(ticket, principal)
+    _state(ticket, IN_HAND, "申请延期")
+    payload = ExtensionPayload(days=days, reason=reason).model_dump(mode="json")
+    row = outbox.enqueue(session, ticket=ticket, action="extension", payload=payload, actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="extension_requested", at=now,
+              days=days, reason=reason, outbox_id=row.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="extension_requested")
+    return [row.id]
+
+
+STATUS_LABELS: dict[str, str] = {
+    T.received: "待签收",
+    T.signed: "已签收",
+    T.dispatched: "已派单",
+    T.responded: "已响应",
+    T.reply_drafted: "答复待审批",
+    T.approved: "已审批待回传",
+    T.replied: "已回复",
+    T.return_requested: "退回申请中",
+    T.returned: "已退回",
+    T.closed: "已办结",
+}

@@ -1,0 +1,1 @@
+"""Persistence: SQLAlchemy 2 tables, repository functions and Alembic migrations."""

@@ -1,0 +1,50 @@
+"""The mapper seam: foreign payload <-> internal schema, as pure functions with enum tables."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol, TypeVar
+
+from gateway.errors import MappingError
+from gateway.schema import MappedEvent
+
+T = TypeVar("T")
+
+
+class Mapper(Protocol):
+    """Translation for one platform. Pure: the same input always gives the same output.
+
+    ``inbound`` raises ``MappingError`` (naming the field and value) for a malformed payload or an
+    unknown enum value; it never raises anything else and never returns a partial ticket.
+    ``outbound`` builds the platform's request body for one write-back from our internal payload.
+    """
+
+    key: str
+
+    def inbound(self, event_type: str, payload: str) -> MappedEvent:
+        """Map one raw inbox payload (exactly as received) to a ticket snapshot or a notice."""
+        ...
+
+    def outbound(self, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Map an internal write-back payload to the platform's body (without the request id)."""
+        ...
+
+
+def lookup_enum(table: Mapping[str, T], value: object, field: str) -> T:
+    """Translate through an enum table, or raise a ``MappingError`` naming the field and value."""
+    if not isinstance(value, str) or value not in table:
+        raise MappingError(f"unknown value for {field}", field=field, value=value)
+    return table[value]
+
+
+def require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], path: str = "") -> Any:
+    """Fetch a required field of the given type, or raise a ``MappingError`` naming it."""
+    name = f"{path}{key}"
+    if key not in data or data[key] is None:
+        raise MappingError("missing required field", field=name)
+    value = data[key]
+    if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+        raise MappingError("wrong type", field=name, value=value)
+    if not isinstance(value, kind):
+        raise MappingError("wrong type", field=name, value=value)
+    return value

@@ -1,0 +1,1 @@
+"""Dramatiq broker setup, thin actors (ids in, one service call) and the scheduler."""

@@ -1,0 +1,71 @@
+"""The actors. Each takes an id, makes one service call, and rings whatever comes next.
+
+Messages are doorbells: the database is the system of record, so a lost message costs latency
+(the sweeper rings again), never work. A failed ``send`` is logged and left to the sweeper.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import dramatiq
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+QUEUE = "hotline"
+
+
+@dataclass
+class Doorbell:
+    """Rings actors after a commit. Never raises: the sweeper is the safety net."""
+
+    process_inbox: Any
+    deliver_outbox: Any
+    poll_platform: Any
+
+    def inbox(self, ids: Iterable[int]) -> None:
+        """Ask a worker to process these inbox rows."""
+        self._ring(self.process_inbox, ids)
+
+    def outbox(self, ids: Iterable[int]) -> None:
+        """Ask a worker to deliver these outbox rows."""
+        self._ring(self.deliver_outbox, ids)
+
+    def poll(self, platform: str) -> None:
+        """Ask a worker to run one pull cycle."""
+        self._ring(self.poll_platform, [platform])
+
+    @staticmethod
+    def _ring(actor: Any, args: Iterable[Any]) -> None:
+        for arg in args:
+            try:
+                actor.send(arg)
+            except Exception as exc:  # broker down: the row is safe in the DB; the sweeper re-rings
+                log.warning("could not ring %s(%s): %s", actor.actor_name, arg, exc)
+
+
+def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
+    """Declare the actors on ``broker`` (never at import time) and return the doorbell for them."""
+    from workers import runtime
+
+    def process_inbox(row_id: int) -> None:
+        runtime.handle_inbox(container, row_id)
+
+    def deliver_outbox(row_id: int) -> None:
+        runtime.handle_outbox(container, row_id)
+
+    def poll_platform(platform: str) -> None:
+        runtime.handle_poll(container, platform)
+
+    options: dict[str, Any] = {"broker": broker, "queue_name": QUEUE, "max_retries": 0}
+    return Doorbell(
+        process_inbox=dramatiq.actor(process_inbox, actor_name="process_inbox", **options),
+        deliver_outbox=dramatiq.actor(deliver_outbox, actor_name="deliver_outbox", **options),
+        poll_platform=dramatiq.actor(poll_platform, actor_name="poll_platform", **options),
+    )

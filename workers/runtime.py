@@ -1,0 +1,48 @@
+"""What the actors do, one service call each, with the container's collaborators."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from gateway.services import delivery, polling, processing
+from gateway.store.db import transaction
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+
+def handle_inbox(container: Container, row_id: int) -> None:
+    """Map and apply one inbox row; ring rows that were waiting for the ticket it created."""
+    with transaction(container.sessions) as session:
+        released = processing.process_inbox_row(
+            session, row_id=row_id, mappers=container.mappers, now=container.clock()
+        )
+    container.doorbell.inbox(released)
+
+
+def handle_outbox(container: Container, row_id: int) -> None:
+    """Deliver one outbox row; ring the ticket's next row once this one is sent."""
+    report = delivery.deliver(
+        container.sessions,
+        row_id=row_id,
+        adapters=container.adapters,
+        mappers=container.mappers,
+        policy=container.settings.outbox,
+        owner=container.owner,
+        clock=container.clock,
+    )
+    if report.ring_next is not None:
+        container.doorbell.outbox([report.ring_next])
+
+
+def handle_poll(container: Container, platform: str) -> None:
+    """Run one pull cycle and ring the new inbox rows."""
+    adapter = container.adapters.get(platform)
+    if adapter is None:
+        log.warning("poll for %s ignored: platform not enabled", platform)
+        return
+    new_ids = polling.poll_platform(container.sessions, adapter=adapter, owner=container.owner, clock=container.clock)
+    container.doorbell.inbox(new_ids)

@@ -1,0 +1,78 @@
+"""The scheduler: ticks polls, the outbox/inbox sweeper and housekeeping.
+
+Safe to run two: one holds the ``scheduler`` lease and ticks; the other waits to take over. Every
+tick is idempotent anyway (rings are conditional on ``rung_at``; claims are conditional updates).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from gateway.services import inbound
+from gateway.store import locks, outbox
+from gateway.store.db import transaction
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Container
+
+log = logging.getLogger(__name__)
+
+
+class Scheduler:
+    """Periodic work for one deployment."""
+
+    def __init__(self, container: Container) -> None:
+        self.c = container
+        self._last_poll: dict[str, datetime] = {}
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def tick(self) -> dict[str, int]:
+        """One round: if we lead, ring what is due. Returns counts, for logs and tests."""
+        c, now = self.c, self.c.clock()
+        ring_again = timedelta(seconds=c.settings.outbox.ring_again_after_s)
+        with transaction(c.sessions) as session:
+            lead = locks.acquire(session, name="scheduler", owner=c.owner,
+                                 ttl=timedelta(seconds=c.settings.scheduler.lock_ttl_s), now=now)
+        if not lead:
+            return {"leader": 0}
+        with transaction(c.sessions) as session:
+            out_ids = outbox.due_ids(session, now=now, ring_again_after=ring_again)
+            in_ids = inbound.due_inbox_ids(session, now=now, ring_again_after=ring_again)
+            inbound.purge_nonces(session, older_than=now - timedelta(seconds=900))
+        c.doorbell.outbox(out_ids)
+        c.doorbell.inbox(in_ids)
+        polled = 0
+        for key, platform in c.settings.platforms.enabled().items():
+            last = self._last_poll.get(key)
+            if last is None or (now - last).total_seconds() >= platform.poll_interval_s:
+                self._last_poll[key] = now
+                c.doorbell.poll(key)
+                polled += 1
+        return {"leader": 1, "outbox": len(out_ids), "inbox": len(in_ids), "polls": polled}
+
+    def run(self) -> None:
+        """Tick until ``stop``; a failing tick is logged and the loop goes on."""
+        interval = self.c.settings.scheduler.sweep_interval_s
+        while not self._stop.is_set():
+            try:
+                self.tick()
+            except Exception:
+                log.exception("scheduler tick failed")
+            self._stop.wait(interval)
+
+    def start(self) -> None:
+        """Run in a daemon thread (embedded mode)."""
+        self._thread = threading.Thread(target=self.run, name="scheduler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop the loop and give up the lease."""
+        self._stop.set()
+        if self._thread:
+            self._thread.join(timeout=10)
+        with transaction(self.c.sessions) as session:
+            locks.release(session, name="scheduler", owner=self.c.owner)
