@@ -63,9 +63,11 @@ def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
     def poll_platform(platform: str) -> None:
         runtime.handle_poll(container, platform)
 
-    options: dict[str, Any] = {"broker": broker, "queue_name": QUEUE, "max_retries": 0}
+    def make(name: str) -> Any:
+        return dramatiq.actor(actor_name=name, broker=broker, queue_name=QUEUE)
+
     return Doorbell(
-        process_inbox=dramatiq.actor(process_inbox, actor_name="process_inbox", **options),
-        deliver_outbox=dramatiq.actor(deliver_outbox, actor_name="deliver_outbox", **options),
-        poll_platform=dramatiq.actor(poll_platform, actor_name="poll_platform", **options),
+        process_inbox=make("process_inbox")(process_inbox),
+        deliver_outbox=make("deliver_outbox")(deliver_outbox),
+        poll_platform=make("poll_platform")(poll_platform),
     )

@@ -18,7 +18,7 @@ def make_broker(url: str) -> dramatiq.Broker:
     if url.startswith(("redis://", "rediss://", "unix://")):
         from dramatiq.brokers.redis import RedisBroker
 
-        return RedisBroker(url=url, middleware=middleware)
+        return RedisBroker(url=url, middleware=middleware)  # type: ignore[no-untyped-call]
     if url.startswith(("amqp://", "amqps://")):
         from dramatiq.brokers.rabbitmq import RabbitmqBroker
 

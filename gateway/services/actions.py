@@ -21,10 +21,10 @@ from gateway.schema import (
     SignPayload,
     TicketStatus,
 )
+from gateway.services.lifecycle import ticket_changed
 from gateway.settings import Role
 from gateway.store import outbox
 from gateway.store.tables import TicketRecord
-from gateway.services.lifecycle import ticket_changed
 from gateway.store.tickets import add_event, get_ticket
 
 T = TicketStatus

@@ -11,7 +11,9 @@ SIGN_OFF_WINDOW = timedelta(hours=24)  # 002 §4(1): 签收 within 24 h of issue
 RESPONSE_WINDOW = timedelta(hours=2)  # 002 §4(2): 介入处置 within 2 h
 
 
-def timer_view(due_at: datetime | None, met_at: datetime | None, now: datetime, provisional: bool = False) -> dict[str, Any]:
+def timer_view(
+    due_at: datetime | None, met_at: datetime | None, now: datetime, provisional: bool = False
+) -> dict[str, Any]:
     """One timer: running, met, breached, or not_started (no due time yet)."""
     if due_at is None:
         state = "not_started"

@@ -22,10 +22,10 @@ from gateway.errors import (
     TransientError,
 )
 from gateway.schema import OutboundState, TicketStatus
+from gateway.services.lifecycle import ticket_changed
 from gateway.settings import OutboxSettings
 from gateway.store import outbox
 from gateway.store.db import transaction
-from gateway.services.lifecycle import ticket_changed
 from gateway.store.tickets import add_event, get_ticket
 from mappers.base import Mapper
 

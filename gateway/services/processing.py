@@ -12,9 +12,9 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import MappingError
 from gateway.schema import NoticeKind, TicketDraft, TicketNotice, TicketStatus
+from gateway.services.lifecycle import ticket_changed
 from gateway.store.sql import insert_ignore
 from gateway.store.tables import InboxRecord, TicketRecord
-from gateway.services.lifecycle import ticket_changed
 from gateway.store.tickets import add_event, find_ticket
 from mappers.base import Mapper
 

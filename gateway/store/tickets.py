@@ -64,7 +64,7 @@ def ticket_query(
     appeal_type: str | None = None,
     unit: str | None = None,
     q: str | None = None,
-) -> Select[tuple[TicketRecord]]:
+) -> Select[TicketRecord]:
     """A filtered ticket query (no ordering, no paging)."""
     stmt = select(TicketRecord)
     if platform:
@@ -88,7 +88,7 @@ def ticket_query(
 
 
 def list_tickets(
-    session: Session, stmt: Select[tuple[TicketRecord]], *, limit: int, before_id: int | None
+    session: Session, stmt: Select[TicketRecord], *, limit: int, before_id: int | None
 ) -> list[TicketRecord]:
     """Newest first, keyset paging on id (stays fast however deep the page)."""
     if before_id is not None:
@@ -96,6 +96,6 @@ def list_tickets(
     return list(session.scalars(stmt.order_by(TicketRecord.id.desc()).limit(limit)))
 
 
-def count_tickets(session: Session, stmt: Select[tuple[TicketRecord]]) -> int:
+def count_tickets(session: Session, stmt: Select[TicketRecord]) -> int:
     """How many tickets a filtered query matches."""
     return int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)

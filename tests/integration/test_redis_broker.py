@@ -1,0 +1,107 @@
+"""The actors on a real Redis broker: doorbells ring workers; a lost ring costs latency, never work."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from gateway.bootstrap import Container, bootstrap
+from gateway.services import actions, inbound
+from gateway.store.db import transaction
+from gateway.store.tables import OutboxRecord, TicketRecord
+from tests.fakes import FakeAdapter, FakeMapper, raw
+from workers.embedded import Embedded
+from workers.scheduler import Scheduler
+
+pytestmark = pytest.mark.redis
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 15.0) -> Any:
+    """Poll until ``predicate`` is truthy or fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout}s")
+
+
+@pytest.fixture
+def make_container(make_settings: Callable[..., Any], sqlite_url: str) -> Iterator[Callable[..., Container]]:
+    built: list[Container] = []
+
+    def build(broker_url: str, adapter: FakeAdapter) -> Container:
+        container = bootstrap(make_settings(database_url=sqlite_url, broker_url=broker_url),
+                              adapters={"fake": adapter})  # type: ignore[dict-item]
+        container.mappers["fake"] = FakeMapper()
+        built.append(container)
+        return container
+
+    yield build
+    for c in built:
+        c.broker.close()
+
+
+def ticket_ids(container: Container) -> list[int]:
+    with container.sessions() as s:
+        return list(s.scalars(select(TicketRecord.id)))
+
+
+def outbox_states(container: Container) -> list[str]:
+    with container.sessions() as s:
+        return list(s.scalars(select(OutboxRecord.state)))
+
+
+def test_a_push_rung_through_redis_is_processed_by_a_worker(
+    redis_url: str, make_container: Callable[..., Container]
+) -> None:
+    container = make_container(redis_url, FakeAdapter())
+    runtime = Embedded(container, scheduler=False)
+    runtime.start()
+    try:
+        with transaction(container.sessions) as s:
+            row_id = inbound.store_item(s, platform="fake", item=raw("e1", id="A1", version=1), source="push",
+                                        now=container.clock())
+        container.doorbell.inbox([row_id or 0])
+        wait_for(lambda: ticket_ids(container))
+    finally:
+        runtime.stop()
+
+
+def test_a_write_back_whose_ring_was_lost_with_redis_is_still_sent_once_by_the_sweeper(
+    redis_url: str, make_container: Callable[..., Container]
+) -> None:
+    adapter = FakeAdapter()
+    # The API process's broker points at a Redis that is gone: the ring fails, the row stays.
+    lost = make_container("redis://127.0.0.1:1/0", adapter)
+    with transaction(lost.sessions) as s:
+        row_id = inbound.store_item(s, platform="fake", item=raw("e1", id="A1", version=1), source="push",
+                                    now=lost.clock())
+    from gateway.services import processing
+
+    with transaction(lost.sessions) as s:
+        processing.process_inbox_row(s, row_id=row_id or 0, mappers=lost.mappers, now=lost.clock())
+    from gateway.principal import Principal
+    from gateway.settings import Role
+
+    with transaction(lost.sessions) as s:
+        ids = actions.sign_off(s, ticket_id=ticket_ids(lost)[0], principal=Principal("值班员", frozenset({Role.duty})),
+                               now=lost.clock())
+    lost.doorbell.outbox(ids)  # logged and swallowed: Redis is unreachable
+    assert outbox_states(lost) == ["pending"]
+
+    healthy = make_container(redis_url, adapter)
+    healthy.settings.outbox.ring_again_after_s = 0.0
+    runtime = Embedded(healthy, scheduler=False)
+    runtime.start()
+    try:
+        Scheduler(healthy).tick()  # the sweeper finds the un-rung row and rings it on the healthy broker
+        wait_for(lambda: outbox_states(healthy) == ["sent"])
+    finally:
+        runtime.stop()
+    assert [a for a, *_ in adapter.sends] == ["sign"]
