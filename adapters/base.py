@@ -16,7 +16,7 @@ class RawItem:
     """One foreign payload as received, with what the inbox needs to dedupe and route it."""
 
     event_id: str  # unique per platform: the platform's event id, or "pull:{id}:{version}"
-    event_type: str  # e.g. "order.dispatched"; pulled snapshots use "snapshot"
+    event_type: str  # e.g. "order.dispatched"; pulled snapshots use "order.snapshot"
     external_id: str | None
     payload: str  # the raw text, exactly as received (decoded to str)
 

@@ -64,7 +64,7 @@ class PlatformSettings(BaseModel):
 class P12345Settings(PlatformSettings):
     """12345 government hotline (PLATFORMS.md §1): signed JSON, push and pull."""
 
-    base_url: str = "http://127.0.0.1:9101"
+    base_url: str = Field(default="http://127.0.0.1:9101", description="Platform API base URL")
     rate_limit_per_s: float = Field(default=15.0, description="Below the platform's 20 req/s")
     app_id: str = Field(default="gw-demo", description="X-App-Id issued by the platform")
     app_secret: SecretStr = Field(default=SecretStr("demo-secret-p12345"), description="HMAC key")
@@ -74,7 +74,7 @@ class P12345Settings(PlatformSettings):
 class P12389Settings(PlatformSettings):
     """12389 police complaint platform (PLATFORMS.md §2): OAuth2 client credentials, XML, pull only."""
 
-    base_url: str = "http://127.0.0.1:9102"
+    base_url: str = Field(default="http://127.0.0.1:9102", description="Platform API base URL")
     client_id: str = Field(default="gw-demo", description="OAuth2 client id")
     client_secret: SecretStr = Field(default=SecretStr("demo-secret-p12389"), description="OAuth2 secret")
 
@@ -82,14 +82,14 @@ class P12389Settings(PlatformSettings):
 class MayorSettings(PlatformSettings):
     """Mayor's hotline (PLATFORMS.md §3): GBK JSON, token in the query string, pull only."""
 
-    base_url: str = "http://127.0.0.1:9103"
+    base_url: str = Field(default="http://127.0.0.1:9103", description="Platform API base URL")
     token: SecretStr = Field(default=SecretStr("demo-token-mayor"), description="Static query token")
 
 
 class MailboxSettings(PlatformSettings):
     """Director's mailbox (PLATFORMS.md §4): REST, epoch-ms times, cursor feed."""
 
-    base_url: str = "http://127.0.0.1:9104"
+    base_url: str = Field(default="http://127.0.0.1:9104", description="Platform API base URL")
     rate_limit_per_s: float = Field(default=4.0, description="Below the platform's 5 req/s")
     api_key: SecretStr = Field(default=SecretStr("demo-key-mailbox"), description="Bearer API key")
 
