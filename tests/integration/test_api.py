@@ -24,8 +24,12 @@ TOKENS = [
     {"name": "分管领导丙", "token": "leader-token-0123456789", "roles": ["leader"]},
 ]
 DUTY, UNIT, LEADER = ({"Authorization": f"Bearer {t['token']}"} for t in TOKENS)
-REPLY = {"is_true": "属实", "investigation": "经民警现场核查，反映情况属实。", "disposition": "已责令施工方停止夜间施工",
-         "citizen_opinion": "诉求人表示认可"}
+REPLY = {
+    "is_true": "属实",
+    "investigation": "经民警现场核查，反映情况属实。",
+    "disposition": "已责令施工方停止夜间施工",
+    "citizen_opinion": "诉求人表示认可",
+}
 
 
 @pytest.fixture
