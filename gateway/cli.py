@@ -14,6 +14,9 @@ from gateway.settings import Settings
 
 def _setup_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # httpx logs full URLs at INFO; the mayor platform puts its token in the query string.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _wait_for_signal() -> None:

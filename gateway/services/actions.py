@@ -97,7 +97,9 @@ def record_response(
     _unit_scope(ticket, principal)
     _state(ticket, (T.signed, T.dispatched), "先行联系")
     ticket.status, ticket.responded_at = T.responded.value, now
-    payload = ContactPayload(contacted_at=now, contact_phone=contact_phone, note=note).model_dump(mode="json")
+    # The number the unit called is, unless it says otherwise, the one the citizen left.
+    phone = contact_phone or str((ticket.citizen or {}).get("phone") or "")
+    payload = ContactPayload(contacted_at=now, contact_phone=phone, note=note).model_dump(mode="json")
     row = outbox.enqueue(session, ticket=ticket, action="contact", payload=payload, actor=principal.name, now=now)
     add_event(session, ticket=ticket, actor=principal.name, kind="responded", at=now, note=note, outbox_id=row.id)
     ticket_changed(session, ticket=ticket, now=now, reason="responded")
@@ -144,6 +146,9 @@ def approve_reply(session: Session, *, ticket_id: int, principal: Principal, now
         raise DomainError("没有待审批的答复 (no reply draft)", code="invalid_state")
     draft = ReplyDraft.model_validate(ticket.reply)  # the four parts are checked again here
     ticket.status, ticket.reply_approved_by, ticket.reply_approved_at = T.approved.value, principal.name, now
+    if draft.contacted and draft.contacted_at is None:
+        # Platforms want the contact time with a "contacted" reply: the recorded 先行联系 is that time.
+        draft = draft.model_copy(update={"contacted_at": ticket.responded_at or now})
     payload = ReplyPayload(**draft.model_dump(), approved_by=principal.name, approved_at=now, unit=ticket.unit)
     row = outbox.enqueue(session, ticket=ticket, action="reply", payload=payload.model_dump(mode="json"),
                          actor=principal.name, now=now)

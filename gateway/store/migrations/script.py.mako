@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql  # noqa: F401  (JSONB variants)
 
 import gateway.store.db
 ${imports if imports else ""}
