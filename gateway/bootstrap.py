@@ -20,6 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import PlatformAdapter, PushVerifier
 from gateway.platforms import REGISTRY
+from gateway.services.circuit import CircuitPolicy
+from gateway.services.ratelimit import PlatformPacer
 from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory, utcnow
 from mappers.base import Mapper
@@ -40,6 +42,8 @@ class Container:
     mappers: dict[str, Mapper]
     verifiers: dict[str, PushVerifier]
     broker: dramatiq.Broker
+    circuits: dict[str, CircuitPolicy] = field(default_factory=dict)
+    pacer: PlatformPacer | None = None
     doorbell: Doorbell = field(init=False)
     clock: Callable[[], datetime] = utcnow
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
@@ -80,6 +84,13 @@ def bootstrap(
         mappers={key: spec.make_mapper() for key, spec in REGISTRY.items()},
         verifiers=verifiers,
         broker=make_broker(settings.broker_url),
+        circuits={
+            key: CircuitPolicy(p.circuit_failure_threshold, p.circuit_reset_s)
+            for key, p in settings.platforms.enabled().items()
+        },
+        pacer=PlatformPacer(
+            {key: p.rate_limit_per_s for key, p in settings.platforms.enabled().items()}, settings.broker_url
+        ),
         clock=clock,
     )
     container.doorbell = declare(container.broker, container)

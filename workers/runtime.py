@@ -33,6 +33,8 @@ def handle_outbox(container: Container, row_id: int) -> None:
         policy=container.settings.outbox,
         owner=container.owner,
         clock=container.clock,
+        circuits=container.circuits,
+        pacer=container.pacer,
     )
     if report.ring_next is not None:
         container.doorbell.outbox([report.ring_next])

@@ -22,7 +22,9 @@ from gateway.errors import (
     TransientError,
 )
 from gateway.schema import OutboundState, TicketStatus
+from gateway.services import circuit
 from gateway.services.lifecycle import ticket_changed
+from gateway.services.ratelimit import PlatformPacer
 from gateway.settings import OutboxSettings
 from gateway.store import outbox
 from gateway.store.db import transaction
@@ -40,6 +42,7 @@ class DeliveryReport:
     row_id: int
     state: OutboundState | None  # None: not claimed (not due, owned elsewhere, or waiting its turn)
     ring_next: int | None = None
+    error: str | None = None
 
 
 def backoff(attempts: int, policy: OutboxSettings, retry_after: float | None) -> float:
@@ -58,12 +61,51 @@ def deliver(
     policy: OutboxSettings,
     owner: str,
     clock: Callable[[], datetime],
+    circuits: Mapping[str, circuit.CircuitPolicy] | None = None,
+    pacer: PlatformPacer | None = None,
 ) -> DeliveryReport:
     """Deliver one row if it is ours to deliver; every outcome is recorded, nothing is dropped."""
     with transaction(sessions) as session:
         claim = outbox.claim(session, row_id=row_id, owner=owner, now=clock(), lease=timedelta(seconds=policy.lease_s))
     if claim is None:
         return DeliveryReport(row_id, None)
+    breaker = (circuits or {}).get(claim.platform)
+    if breaker is not None:
+        with transaction(sessions) as session:
+            reopen_at = circuit.admit(session, platform=claim.platform, policy=breaker, now=clock())
+        if reopen_at is not None:
+            return _paused(sessions, claim, reopen_at, clock)
+    if pacer is not None and not pacer.wait(claim.platform, timeout=min(30.0, policy.lease_s / 2)):
+        return _later(sessions, claim, S.retry, TransientError("our own rate limit is saturated"), policy, clock, 1.0)
+    report = _attempt(sessions, claim, adapters, mappers, policy, clock)
+    if breaker is not None and report.state is not None:
+        # The platform answered (a refusal or a 429 still means it is up).
+        ok = report.state in (S.sent, S.dead) or (report.error or "").startswith("RateLimited")
+        with transaction(sessions) as session:
+            circuit.record(session, platform=claim.platform, ok=ok, policy=breaker, now=clock(),
+                           error=None if ok else report.error)
+    return report
+
+
+def _paused(
+    sessions: sessionmaker[Session], claim: outbox.Claim, until: datetime, clock: Callable[[], datetime]
+) -> DeliveryReport:
+    # The circuit is open: keep the row (an unknown one stays unknown, so it is still read back first).
+    state = S.unknown if claim.needs_lookup else S.retry
+    with transaction(sessions) as session:
+        outbox.finish(session, claim, state=state, now=clock(), next_attempt_at=until,
+                      error="平台熔断中，暂停回传 (circuit open: delivery paused)")
+    return DeliveryReport(claim.id, state)
+
+
+def _attempt(
+    sessions: sessionmaker[Session],
+    claim: outbox.Claim,
+    adapters: Mapping[str, PlatformAdapter],
+    mappers: Mapping[str, Mapper],
+    policy: OutboxSettings,
+    clock: Callable[[], datetime],
+) -> DeliveryReport:
     adapter, mapper = adapters.get(claim.platform), mappers.get(claim.platform)
     try:
         if adapter is None or mapper is None:
@@ -128,7 +170,7 @@ def _later(
         outbox.finish(session, claim, state=state, now=now, error=error,
                       next_attempt_at=now + timedelta(seconds=delay))
     log.info("outbox row %s: %s, next try in %.1fs (%s)", claim.id, state.value, delay, error)
-    return DeliveryReport(claim.id, state)
+    return DeliveryReport(claim.id, state, error=error)
 
 
 def _dead(
@@ -147,4 +189,4 @@ def _dead(
         add_event(session, ticket=ticket, actor="system", kind="outbound_dead", at=now,
                   action=claim.action, outbox_id=claim.id, error=error)
     log.warning("outbox row %s is dead: %s", claim.id, error)
-    return DeliveryReport(claim.id, S.dead)
+    return DeliveryReport(claim.id, S.dead, error=error)

@@ -48,7 +48,7 @@ def enqueue(
         external_id=ticket.external_id,
         action=action,
         payload=payload,
-        request_id=f"hg-{ticket.platform}-{uuid.uuid4().hex}",
+        request_id=f"hg{uuid.uuid4().hex}",  # 34 chars: fits 12389 wbbh (≤ 40) and 12345 (≤ 64)
         state=S.pending.value,
         attempts=0,
         next_attempt_at=now,

@@ -61,6 +61,8 @@ class TicketRecord(Base):
     parent_external_id: Mapped[str | None] = mapped_column(String(64))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     supervised: Mapped[bool] = mapped_column(default=False)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    citizen_key: Mapped[str | None] = mapped_column(String(64), index=True)  # keyed hash of the phone
     urge_count: Mapped[int] = mapped_column(Integer, default=0)
     reopen_count: Mapped[int] = mapped_column(Integer, default=0)
     unit: Mapped[str | None] = mapped_column(String(100))
@@ -79,6 +81,20 @@ class TicketRecord(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
 
     __mapper_args__ = {"version_id_col": version}
+
+
+class CaseRecord(Base):
+    """One matter (一事): tickets filed about it through several platforms, with one handling unit."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    citizen_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    unit: Mapped[str | None] = mapped_column(String(100))
+    ticket_count: Mapped[int] = mapped_column(Integer, default=1)
+    repeat_count: Mapped[int] = mapped_column(Integer, default=0)  # 重复投诉: filed again after a reply
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class TicketEventRecord(Base):
@@ -164,6 +180,23 @@ class PollCursorRecord(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None]
     consecutive_errors: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PlatformStateRecord(Base):
+    """Delivery health per platform: the circuit breaker and an hourly window of outcomes."""
+
+    __tablename__ = "platform_state"
+
+    platform: Mapped[str] = mapped_column(String(32), primary_key=True)
+    circuit: Mapped[str] = mapped_column(String(12), default="closed")  # closed | open | half_open
+    failures: Mapped[int] = mapped_column(Integer, default=0)  # consecutive transient failures
+    opened_until: Mapped[datetime | None]
+    last_ok_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None]
+    window_started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    window_ok: Mapped[int] = mapped_column(Integer, default=0)
+    window_err: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class NonceRecord(Base):

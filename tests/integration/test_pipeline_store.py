@@ -291,3 +291,31 @@ def test_a_reply_is_never_approved_by_a_non_leader(sessions: sessionmaker[Sessio
     with pytest.raises(Forbidden), transaction(sessions) as s:
         actions.approve_reply(s, ticket_id=ticket_id, principal=DUTY, now=NOW)
     assert [r.action for r in outbox_rows(sessions)] == ["sign"]
+
+
+def test_a_platform_that_keeps_failing_opens_the_circuit_and_delivery_pauses_without_dropping(
+    sessions: sessionmaker[Session],
+) -> None:
+    from gateway.services.circuit import CircuitPolicy
+
+    signed_ticket(sessions)
+    (row,) = outbox_rows(sessions)
+    breaker = {"fake": CircuitPolicy(failure_threshold=2, reset_s=60)}
+    adapter = FakeAdapter(script=[TransientError("503"), TransientError("503")])
+
+    def attempt(at: datetime) -> delivery.DeliveryReport:
+        return delivery.deliver(sessions, row_id=row.id, adapters={"fake": adapter}, mappers={"fake": FakeMapper()},
+                                policy=POLICY, owner="w1", clock=lambda: at, circuits=breaker)
+
+    assert attempt(NOW).state == "retry"
+    assert attempt(NOW + timedelta(minutes=2)).state == "retry"  # second failure: the circuit opens
+    paused = attempt(NOW + timedelta(minutes=2, seconds=30))
+    assert paused.state == "retry" and len(adapter.sends) == 2  # paused: nothing sent while open
+    (row,) = outbox_rows(sessions)
+    assert "circuit open" in (row.last_error or "")
+    assert row.next_attempt_at == NOW + timedelta(minutes=2, seconds=60)
+    assert attempt(NOW + timedelta(minutes=3, seconds=1)).state == "sent"  # the half-open probe succeeds
+    with sessions() as s:
+        from gateway.store.tables import PlatformStateRecord
+
+        assert s.get_one(PlatformStateRecord, "fake").circuit == "closed"

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql  # noqa: F401  (JSONB variants)
 
-import gateway.store.db
+import gateway.store.db  # noqa: F401  (UTCDateTime columns)
 ${imports if imports else ""}
 
 revision = ${repr(up_revision)}

@@ -2,7 +2,7 @@
 
 Revision ID: 0001_core
 Revises: 
-Create Date: 2026-11-22 02:08:09.723492
+Create Date: 2026-11-22 02:18:58.282248
 """
 
 from __future__ import annotations
@@ -21,6 +21,19 @@ depends_on = None
 
 def upgrade() -> None:
     """Apply."""
+    op.create_table('cases',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
+    sa.Column('citizen_key', sa.String(length=64), nullable=True),
+    sa.Column('unit', sa.String(length=100), nullable=True),
+    sa.Column('ticket_count', sa.Integer(), nullable=False),
+    sa.Column('repeat_count', sa.Integer(), nullable=False),
+    sa.Column('created_at', gateway.store.db.UTCDateTime(), nullable=False),
+    sa.Column('updated_at', gateway.store.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_cases_citizen_key'), ['citizen_key'], unique=False)
+
     op.create_table('inbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('platform', sa.String(length=32), nullable=False),
@@ -50,6 +63,19 @@ def upgrade() -> None:
     sa.Column('expires_at', gateway.store.db.UTCDateTime(), nullable=False),
     sa.PrimaryKeyConstraint('name')
     )
+    op.create_table('platform_state',
+    sa.Column('platform', sa.String(length=32), nullable=False),
+    sa.Column('circuit', sa.String(length=12), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('opened_until', gateway.store.db.UTCDateTime(), nullable=True),
+    sa.Column('last_ok_at', gateway.store.db.UTCDateTime(), nullable=True),
+    sa.Column('last_error', sa.Text(), nullable=True),
+    sa.Column('last_error_at', gateway.store.db.UTCDateTime(), nullable=True),
+    sa.Column('window_started_at', gateway.store.db.UTCDateTime(), nullable=False),
+    sa.Column('window_ok', sa.Integer(), nullable=False),
+    sa.Column('window_err', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('platform')
+    )
     op.create_table('poll_cursors',
     sa.Column('platform', sa.String(length=32), nullable=False),
     sa.Column('cursor', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
@@ -60,6 +86,15 @@ def upgrade() -> None:
     sa.Column('consecutive_errors', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('platform')
     )
+    op.create_table('webhook_nonces',
+    sa.Column('platform', sa.String(length=32), nullable=False),
+    sa.Column('nonce', sa.String(length=64), nullable=False),
+    sa.Column('seen_at', gateway.store.db.UTCDateTime(), nullable=False),
+    sa.PrimaryKeyConstraint('platform', 'nonce')
+    )
+    with op.batch_alter_table('webhook_nonces', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_webhook_nonces_seen_at'), ['seen_at'], unique=False)
+
     op.create_table('tickets',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('platform', sa.String(length=32), nullable=False),
@@ -91,6 +126,8 @@ def upgrade() -> None:
     sa.Column('parent_external_id', sa.String(length=64), nullable=True),
     sa.Column('extra', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('supervised', sa.Boolean(), nullable=False),
+    sa.Column('case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('citizen_key', sa.String(length=64), nullable=True),
     sa.Column('urge_count', sa.Integer(), nullable=False),
     sa.Column('reopen_count', sa.Integer(), nullable=False),
     sa.Column('unit', sa.String(length=100), nullable=True),
@@ -107,21 +144,15 @@ def upgrade() -> None:
     sa.Column('created_at', gateway.store.db.UTCDateTime(), nullable=False),
     sa.Column('updated_at', gateway.store.db.UTCDateTime(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['case_id'], ['cases.id'], ),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('platform', 'external_id', name='uq_tickets_platform_external')
     )
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_tickets_case_id'), ['case_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_tickets_citizen_key'), ['citizen_key'], unique=False)
         batch_op.create_index('ix_tickets_platform_status', ['platform', 'status'], unique=False)
         batch_op.create_index('ix_tickets_status_issued', ['status', 'issued_at'], unique=False)
-
-    op.create_table('webhook_nonces',
-    sa.Column('platform', sa.String(length=32), nullable=False),
-    sa.Column('nonce', sa.String(length=64), nullable=False),
-    sa.Column('seen_at', gateway.store.db.UTCDateTime(), nullable=False),
-    sa.PrimaryKeyConstraint('platform', 'nonce')
-    )
-    with op.batch_alter_table('webhook_nonces', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_webhook_nonces_seen_at'), ['seen_at'], unique=False)
 
     op.create_table('outbox',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
@@ -177,19 +208,26 @@ def downgrade() -> None:
         batch_op.drop_index('ix_outbox_state_due')
 
     op.drop_table('outbox')
+    with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_status_issued')
+        batch_op.drop_index('ix_tickets_platform_status')
+        batch_op.drop_index(batch_op.f('ix_tickets_citizen_key'))
+        batch_op.drop_index(batch_op.f('ix_tickets_case_id'))
+
+    op.drop_table('tickets')
     with op.batch_alter_table('webhook_nonces', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_webhook_nonces_seen_at'))
 
     op.drop_table('webhook_nonces')
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_index('ix_tickets_status_issued')
-        batch_op.drop_index('ix_tickets_platform_status')
-
-    op.drop_table('tickets')
     op.drop_table('poll_cursors')
+    op.drop_table('platform_state')
     op.drop_table('locks')
     with op.batch_alter_table('inbox', schema=None) as batch_op:
         batch_op.drop_index('ix_inbox_state_due')
         batch_op.drop_index('ix_inbox_external')
 
     op.drop_table('inbox')
+    with op.batch_alter_table('cases', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_cases_citizen_key'))
+
+    op.drop_table('cases')
