@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
 from gateway.errors import MappingError
-from gateway.schema import AppealType, MappedEvent, NoticeKind, TicketDraft, TicketNotice
+from gateway.schema import AppealType, Citizen, MappedEvent, NoticeKind, TicketDraft, TicketNotice
 
 Outcome = Callable[[str, str, Mapping[str, Any], str], SendResult]
 
@@ -69,8 +69,9 @@ class FakeMapper:
         if appeal is None:
             raise MappingError("unknown value for appealType", field="appealType", value=data.get("type"))
         return TicketDraft(
-            platform="fake", external_id=data["id"], source_version=data["version"], platform_status="待签收",
-            appeal_type=appeal, title=data.get("title", "噪音扰民"), content="夜间施工噪音",
+            platform=data.get("platform", "fake"), external_id=data["id"], source_version=data["version"],
+            platform_status="待签收", appeal_type=appeal, title=data.get("title", "噪音扰民"),
+            content=data.get("content", "夜间施工噪音"), citizen=Citizen(name="张三", phone=data.get("phone")),
             issued_at=datetime.fromisoformat(data.get("issued_at", "2026-11-20T09:00:00+08:00")),
         )
 

@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from gateway.services import delivery, polling, processing
+from gateway.services.linking import LinkingPolicy
 from gateway.store.db import transaction
 
 if TYPE_CHECKING:
@@ -18,7 +19,8 @@ def handle_inbox(container: Container, row_id: int) -> None:
     """Map and apply one inbox row; ring rows that were waiting for the ticket it created."""
     with transaction(container.sessions) as session:
         released = processing.process_inbox_row(
-            session, row_id=row_id, mappers=container.mappers, now=container.clock()
+            session, row_id=row_id, mappers=container.mappers, now=container.clock(),
+            linking=LinkingPolicy(**container.settings.linking.model_dump()),
         )
     container.doorbell.inbox(released)
 

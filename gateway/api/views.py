@@ -81,6 +81,7 @@ def ticket_detail(
     *,
     events: Sequence[TicketEventRecord],
     outbound: Sequence[OutboxRecord],
+    case: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """The whole ticket as this caller may see it."""
     return {
@@ -117,6 +118,7 @@ def ticket_detail(
         "source_version": ticket.source_version,
         "version": ticket.version,
         "extra": ticket.extra,
+        "case": case,  # linked tickets: the same matter on other platforms (一事多投)
         "events": [event_view(e) for e in events],
         "outbound": [outbound_view(o) for o in outbound],
     }

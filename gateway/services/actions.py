@@ -22,6 +22,7 @@ from gateway.schema import (
     TicketStatus,
 )
 from gateway.services.lifecycle import ticket_changed
+from gateway.services.linking import assign_case_unit
 from gateway.settings import Role
 from gateway.store import outbox
 from gateway.store.tables import TicketRecord
@@ -84,6 +85,7 @@ def dispatch(session: Session, *, ticket_id: int, principal: Principal, unit: st
     _state(ticket, (T.signed, T.dispatched), "派单")
     ticket.status, ticket.unit, ticket.dispatched_at = T.dispatched.value, unit, now
     add_event(session, ticket=ticket, actor=principal.name, kind="dispatched", at=now, unit=unit)
+    assign_case_unit(session, ticket=ticket, unit=unit, actor=principal.name, now=now)
     ticket_changed(session, ticket=ticket, now=now, reason="dispatched")
     return []
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from gateway.errors import MappingError
 from gateway.schema import NoticeKind, TicketDraft, TicketNotice, TicketStatus
 from gateway.services.lifecycle import ticket_changed
+from gateway.services.linking import LinkingPolicy, link_ticket
 from gateway.store.sql import insert_ignore
 from gateway.store.tables import InboxRecord, TicketRecord
 from gateway.store.tickets import add_event, find_ticket
@@ -21,6 +22,7 @@ from mappers.base import Mapper
 log = logging.getLogger(__name__)
 
 WAIT_FOR_TICKET = timedelta(seconds=30)
+DEFAULT_LINKING = LinkingPolicy()
 PLATFORM = "platform"
 
 # Forward order of the lifecycle; a platform snapshot may move a ticket forward, never back.
@@ -28,7 +30,12 @@ RANK = {s: i for i, s in enumerate(TicketStatus)}
 
 
 def process_inbox_row(
-    session: Session, *, row_id: int, mappers: Mapping[str, Mapper], now: datetime
+    session: Session,
+    *,
+    row_id: int,
+    mappers: Mapping[str, Mapper],
+    now: datetime,
+    linking: LinkingPolicy = DEFAULT_LINKING,
 ) -> list[int]:
     """Apply one inbox row. Returns ids of inbox rows that were waiting for the ticket it created."""
     row = session.scalars(select(InboxRecord).where(InboxRecord.id == row_id).with_for_update()).first()
@@ -46,6 +53,8 @@ def process_inbox_row(
         return []
     if isinstance(mapped, TicketDraft):
         ticket, changed, created = _apply_draft(session, mapped, now)
+        if created:
+            link_ticket(session, ticket=ticket, now=now, policy=linking)
         row.state = "done" if changed else "stale"
         row.ticket_id, row.processed_at, row.error = ticket.id, now, None
         return _release_waiting(session, row.platform, mapped.external_id, now) if created else []

@@ -16,6 +16,7 @@ from gateway.principal import Principal
 from gateway.schema import ReplyDraft
 from gateway.services import actions
 from gateway.services.deadlines import ticket_deadlines
+from gateway.services.linking import case_view
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tickets import get_ticket, list_events, list_outbound, list_tickets, ticket_query
@@ -121,6 +122,7 @@ def _detail(container: Container, session: Session, principal: Principal, ticket
         ticket, principal, container.clock(),
         events=list_events(session, ticket_id=ticket_id),
         outbound=list_outbound(session, ticket_id=ticket_id),
+        case=case_view(session, ticket=ticket),
     )
 
 

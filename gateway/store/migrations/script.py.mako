@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text  # noqa: F401  (autogenerate writes JSONB(astext_type=Text()))
 
 import gateway.store.db  # noqa: F401  (UTCDateTime columns)
 ${imports if imports else ""}
