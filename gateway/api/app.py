@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import errors
-from gateway.api.routers import health, inbound, outbound, tickets
+from gateway.api.routers import health, inbound, outbound, platforms, tickets
 from gateway.bootstrap import Container
 
 
@@ -34,6 +34,6 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     )
     app.state.container = container
     errors.install(app)
-    for router in (health.router, inbound.router, tickets.router, outbound.router):
+    for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router):
         app.include_router(router)
     return app

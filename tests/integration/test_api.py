@@ -169,3 +169,29 @@ def test_health_readiness_and_openapi_docs(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
     assert "/api/v1/tickets/{ticket_id}/reply/approve" in spec["paths"]
     assert client.get("/docs").status_code == 200
+
+
+def test_platform_health_shows_backlog_and_its_oldest_age(
+    client: TestClient, container: Container, ticket_id: int
+) -> None:
+    client.post(f"/api/v1/tickets/{ticket_id}/sign-off", headers=DUTY)
+    container.clock = lambda: NOW + timedelta(minutes=10)
+    items = {i["platform"]: i for i in client.get("/api/v1/platforms/health", headers=DUTY).json()["items"]}
+    assert items["p12345"]["outbox_backlog"] == 0
+    assert (items["fake"]["outbox_backlog"], items["fake"]["outbox_oldest_age_s"]) == (1, 600)
+    assert items["fake"]["circuit"] == "closed"
+    assert client.get("/api/v1/platforms/health", headers=UNIT).status_code == 403
+
+
+def test_a_failed_inbound_event_is_listed_with_its_error_and_can_be_replayed(
+    client: TestClient, container: Container
+) -> None:
+    with transaction(container.sessions) as s:
+        row_id = inbound.store_item(s, platform="fake", item=raw("bad", id="B1", version=1, type="吐槽"),
+                                    source="push", now=NOW)
+    with transaction(container.sessions) as s:
+        processing.process_inbox_row(s, row_id=row_id or 0, mappers=container.mappers, now=NOW)
+    (item,) = client.get("/api/v1/inbox?state=failed", headers=DUTY).json()["items"]
+    assert item["id"] == row_id and "appealType" in item["error"]
+    assert client.post(f"/api/v1/inbox/{row_id}/replay", headers=UNIT).status_code == 403
+    assert client.post(f"/api/v1/inbox/{row_id}/replay", headers=DUTY).json() == {"id": row_id, "state": "pending"}
