@@ -5,6 +5,7 @@ transaction. They return the outbox ids for the caller to ring after commit.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -13,7 +14,6 @@ from gateway.errors import DomainError
 from gateway.principal import Principal
 from gateway.schema import (
     ContactPayload,
-    ExtensionPayload,
     ProgressPayload,
     ReplyDraft,
     ReplyPayload,
@@ -21,12 +21,15 @@ from gateway.schema import (
     SignPayload,
     TicketStatus,
 )
+from gateway.services import workflow
+from gateway.services.evidence import attach_to_reply
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.linking import assign_case_unit
+from gateway.services.writeback import queue_writeback
 from gateway.settings import Role
-from gateway.store import outbox
 from gateway.store.tables import TicketRecord
 from gateway.store.tickets import add_event, get_ticket
+from gateway.store.units import check_unit
 
 T = TicketStatus
 IN_HAND = (T.signed, T.dispatched, T.responded, T.reply_drafted)
@@ -56,10 +59,11 @@ def sign_off(session: Session, *, ticket_id: int, principal: Principal, now: dat
     _state(ticket, (T.received,), "签收")
     ticket.status, ticket.signed_at, ticket.signed_by = T.signed.value, now, principal.name
     payload = SignPayload(operator=principal.name, signed_at=now).model_dump(mode="json")
-    row = outbox.enqueue(session, ticket=ticket, action="sign", payload=payload, actor=principal.name, now=now)
-    add_event(session, ticket=ticket, actor=principal.name, kind="signed", at=now, outbox_id=row.id)
+    ids = queue_writeback(session, ticket=ticket, action="sign", payload=payload,
+                 actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="signed", at=now, outbox_ids=ids)
     ticket_changed(session, ticket=ticket, now=now, reason="signed")
-    return [row.id]
+    return ids
 
 
 def request_return(
@@ -71,21 +75,28 @@ def request_return(
     _state(ticket, (T.received,), "退回")
     ticket.status = T.return_requested.value
     payload = ReturnPayload(reason=reason, target=target).model_dump(mode="json")
-    row = outbox.enqueue(session, ticket=ticket, action="return", payload=payload, actor=principal.name, now=now)
+    ids = queue_writeback(session, ticket=ticket, action="return", payload=payload,
+                 actor=principal.name, now=now)
     add_event(session, ticket=ticket, actor=principal.name, kind="return_requested", at=now,
-              reason=reason, outbox_id=row.id)
+              reason=reason, outbox_ids=ids)
     ticket_changed(session, ticket=ticket, now=now, reason="return_requested")
-    return [row.id]
+    return ids
 
 
-def dispatch(session: Session, *, ticket_id: int, principal: Principal, unit: str, now: datetime) -> list[int]:
-    """派单: hand the ticket to exactly one handling unit."""
+def dispatch(
+    session: Session, *, ticket_id: int, principal: Principal, unit: str, now: datetime, approval: str = "after"
+) -> list[int]:
+    """派单 to exactly one handling unit; a duty officer's waits for (``before``) or is confirmed by a leader."""
     principal.require(Role.duty, Role.leader, action="派单")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _state(ticket, (T.signed, T.dispatched), "派单")
+    check_unit(session, name=unit)
+    if approval == "before" and not principal.has(Role.leader):
+        return workflow.propose_dispatch(session, ticket=ticket, principal=principal, unit=unit, now=now)
     ticket.status, ticket.unit, ticket.dispatched_at = T.dispatched.value, unit, now
     add_event(session, ticket=ticket, actor=principal.name, kind="dispatched", at=now, unit=unit)
     assign_case_unit(session, ticket=ticket, unit=unit, actor=principal.name, now=now)
+    workflow.after_dispatch(session, ticket=ticket, principal=principal, unit=unit, now=now)
     ticket_changed(session, ticket=ticket, now=now, reason="dispatched")
     return []
 
@@ -102,10 +113,11 @@ def record_response(
     # The number the unit called is, unless it says otherwise, the one the citizen left.
     phone = contact_phone or str((ticket.citizen or {}).get("phone") or "")
     payload = ContactPayload(contacted_at=now, contact_phone=phone, note=note).model_dump(mode="json")
-    row = outbox.enqueue(session, ticket=ticket, action="contact", payload=payload, actor=principal.name, now=now)
-    add_event(session, ticket=ticket, actor=principal.name, kind="responded", at=now, note=note, outbox_id=row.id)
+    ids = queue_writeback(session, ticket=ticket, action="contact", payload=payload,
+                 actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="responded", at=now, note=note, outbox_ids=ids)
     ticket_changed(session, ticket=ticket, now=now, reason="responded")
-    return [row.id]
+    return ids
 
 
 def report_progress(
@@ -117,20 +129,26 @@ def report_progress(
     _unit_scope(ticket, principal)
     _state(ticket, IN_HAND, "阶段反馈")
     payload = ProgressPayload(note=note).model_dump(mode="json")
-    row = outbox.enqueue(session, ticket=ticket, action="progress", payload=payload, actor=principal.name, now=now)
-    add_event(session, ticket=ticket, actor=principal.name, kind="progress", at=now, note=note, outbox_id=row.id)
+    ids = queue_writeback(session, ticket=ticket, action="progress", payload=payload,
+                 actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="progress", at=now, note=note, outbox_ids=ids)
     ticket_changed(session, ticket=ticket, now=now, reason="progress")
-    return [row.id]
+    return ids
 
 
 def draft_reply(
-    session: Session, *, ticket_id: int, principal: Principal, draft: ReplyDraft, now: datetime
+    session: Session, *, ticket_id: int, principal: Principal, draft: ReplyDraft, now: datetime,
+    evidence_ids: Sequence[int] | None = None,
 ) -> list[int]:
-    """答复草稿 with the four required parts; any earlier approval is void."""
+    """答复草稿 with the four required parts and its evidence files; any earlier approval is void."""
     principal.require(Role.unit, Role.duty, action="起草答复")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
     _state(ticket, IN_HAND, "起草答复")
+    if evidence_ids is not None:
+        kept = [a for a in draft.attachments if not (a.url or "").startswith("evidence:")]
+        draft = draft.model_copy(update={"attachments": kept + attach_to_reply(session, ticket=ticket,
+                                                                                evidence_ids=evidence_ids)})
     ticket.reply = draft.model_dump(mode="json")
     ticket.reply_drafted_by, ticket.status = principal.name, T.reply_drafted.value
     ticket.reply_approved_by = ticket.reply_approved_at = None
@@ -148,15 +166,16 @@ def approve_reply(session: Session, *, ticket_id: int, principal: Principal, now
         raise DomainError("没有待审批的答复 (no reply draft)", code="invalid_state")
     draft = ReplyDraft.model_validate(ticket.reply)  # the four parts are checked again here
     ticket.status, ticket.reply_approved_by, ticket.reply_approved_at = T.approved.value, principal.name, now
+    workflow.confirm_dispatch_with_reply(session, ticket=ticket, principal=principal, now=now)
     if draft.contacted and draft.contacted_at is None:
         # Platforms want the contact time with a "contacted" reply: the recorded 先行联系 is that time.
         draft = draft.model_copy(update={"contacted_at": ticket.responded_at or now})
     payload = ReplyPayload(**draft.model_dump(), approved_by=principal.name, approved_at=now, unit=ticket.unit)
-    row = outbox.enqueue(session, ticket=ticket, action="reply", payload=payload.model_dump(mode="json"),
-                         actor=principal.name, now=now)
-    add_event(session, ticket=ticket, actor=principal.name, kind="reply_approved", at=now, outbox_id=row.id)
+    ids = queue_writeback(session, ticket=ticket, action="reply", payload=payload.model_dump(mode="json"),
+                 actor=principal.name, now=now)
+    add_event(session, ticket=ticket, actor=principal.name, kind="reply_approved", at=now, outbox_ids=ids)
     ticket_changed(session, ticket=ticket, now=now, reason="reply_approved")
-    return [row.id]
+    return ids
 
 
 def send_back_reply(
@@ -175,17 +194,21 @@ def send_back_reply(
 def request_extension(
     session: Session, *, ticket_id: int, principal: Principal, days: int, reason: str, now: datetime
 ) -> list[int]:
-    """延期申请 to the platform."""
+    """延期申请: checked against the policy (≥ 24 h ahead); a leader's goes out, a unit's waits for one."""
     principal.require(Role.unit, Role.leader, Role.duty, action="申请延期")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
     _state(ticket, IN_HAND, "申请延期")
-    payload = ExtensionPayload(days=days, reason=reason).model_dump(mode="json")
-    row = outbox.enqueue(session, ticket=ticket, action="extension", payload=payload, actor=principal.name, now=now)
-    add_event(session, ticket=ticket, actor=principal.name, kind="extension_requested", at=now,
-              days=days, reason=reason, outbox_id=row.id)
+    due = workflow.check_extension(session, ticket=ticket, days=days, now=now)
+    if not principal.has(Role.leader):
+        ids = workflow.propose_extension(session, ticket=ticket, principal=principal, days=days, reason=reason,
+                                         due=due, now=now)
+        ticket_changed(session, ticket=ticket, now=now, reason="extension_proposed")
+        return ids
+    ids = workflow.send_extension(session, ticket=ticket, actor=principal.name, days=days, reason=reason, now=now,
+                                  approved_by=principal.name, new_due_at=due.due_at.isoformat())
     ticket_changed(session, ticket=ticket, now=now, reason="extension_requested")
-    return [row.id]
+    return ids
 
 
 STATUS_LABELS: dict[str, str] = {

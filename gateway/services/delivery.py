@@ -113,7 +113,12 @@ def _attempt(
         body = mapper.outbound(claim.action, claim.payload)
         result: SendResult | None = None
         if claim.needs_lookup:
-            found = adapter.lookup(claim.action, claim.external_id, body, claim.request_id)
+            try:
+                found = adapter.lookup(claim.action, claim.external_id, body, claim.request_id)
+            except TransientError as exc:
+                # The read-back itself failed: the row stays unknown, so the next try reads back again
+                # (a platform without idempotency, like 12389, must never get a blind re-send).
+                return _later(sessions, claim, S.unknown, exc, policy, clock, exc.retry_after)
             if found.applied:
                 result = SendResult(receipt_id=found.receipt_id, detail={"reconciled": True})
         if result is None:

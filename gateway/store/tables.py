@@ -29,12 +29,14 @@ class TicketRecord(Base):
         UniqueConstraint("platform", "external_id", name="uq_tickets_platform_external"),
         Index("ix_tickets_status_issued", "status", "issued_at"),
         Index("ix_tickets_platform_status", "platform", "status"),
+        Index("ix_tickets_issued_at", "issued_at"),  # today's intake, report periods
+        Index("ix_tickets_unit_status", "unit", "status"),  # a unit's own queue
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     platform: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(64))
-    source_version: Mapped[int] = mapped_column(Integer, default=0)
+    source_version: Mapped[int] = mapped_column(BigInteger, default=0)  # mailbox versions are epoch ms
     platform_status: Mapped[str] = mapped_column(String(32))
     status: Mapped[str] = mapped_column(String(32), default="received")
     appeal_type: Mapped[str] = mapped_column(String(32))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -48,6 +48,12 @@ class ReasonBody(BaseModel):
     """An action that needs a reason."""
 
     reason: str = Field(min_length=2, max_length=2000)
+
+
+class ReturnBody(ReasonBody):
+    """退回 / 转办; the director's mailbox also takes where it goes."""
+
+    target: Literal["信访", "其他单位"] | None = Field(default=None, description="局长信箱转办去向")
 
 
 class ExtensionBody(BaseModel):
@@ -97,7 +103,7 @@ def list_queue(
             break
         for ticket in batch:
             if breached is not None:
-                timers = ticket_deadlines(ticket, now)
+                timers = ticket_deadlines(session, ticket, now)
                 names = [timer] if timer else list(timers)
                 is_breached = any(timers[n]["state"] == "breached" for n in names)
                 if is_breached != breached:
@@ -148,9 +154,9 @@ def sign_off(ticket_id: int, principal: PrincipalDep, container: ContainerDep) -
 
 
 @router.post("/{ticket_id}/return", summary="退回")
-def return_ticket(ticket_id: int, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def return_ticket(ticket_id: int, body: ReturnBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Return a ticket that is not ours, with the reason (duty)."""
-    return _act(container, principal, ticket_id, actions.request_return, reason=body.reason)
+    return _act(container, principal, ticket_id, actions.request_return, reason=body.reason, target=body.target)
 
 
 @router.post("/{ticket_id}/dispatch", summary="派单")

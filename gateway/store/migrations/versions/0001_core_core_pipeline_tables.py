@@ -99,7 +99,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), autoincrement=True, nullable=False),
     sa.Column('platform', sa.String(length=32), nullable=False),
     sa.Column('external_id', sa.String(length=64), nullable=False),
-    sa.Column('source_version', sa.Integer(), nullable=False),
+    sa.Column('source_version', sa.BigInteger(), nullable=False),
     sa.Column('platform_status', sa.String(length=32), nullable=False),
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('appeal_type', sa.String(length=32), nullable=False),
