@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
 
+from adapters.base import PushVerifier
 from gateway.api.deps import ContainerDep
+from gateway.bootstrap import Container
 from gateway.errors import MappingError, SignatureError
 from gateway.services import inbound
 from gateway.store.db import transaction
@@ -43,9 +47,16 @@ async def receive_push(platform: str, request: Request, container: ContainerDep)
     body = await _read_limited(request, container.settings.max_body_bytes)
     if body is None:
         return _answer(413, 41300, f"body larger than {container.settings.max_body_bytes} bytes")
+    # Database and broker calls block: run them in the thread pool, never on the event loop.
+    return await run_in_threadpool(_store, container, platform, verifier, request.headers, body)
+
+
+def _store(
+    container: Container, platform: str, verifier: PushVerifier, headers: Mapping[str, str], body: bytes
+) -> JSONResponse:
     now = container.clock()
     try:
-        nonce = verifier.verify(request.headers, body, now=now.timestamp())
+        nonce = verifier.verify(headers, body, now=now.timestamp())
     except SignatureError as exc:
         log.warning("rejected push on %s: %s", platform, exc)
         return _answer(401, 40100, str(exc))
