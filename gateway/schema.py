@@ -234,6 +234,8 @@ class ReplyDraft(BaseModel):
     contacted: bool = Field(default=True, description="Whether the citizen was contacted")
     contacted_at: datetime | None = None
     public_reply: str = Field(default="", max_length=4000, description="Text the citizen will read")
+    responsibility: str | None = Field(default=None, max_length=2000, description="责任认定 (12389 核查报告)")
+    rectification: str | None = Field(default=None, max_length=2000, description="整改情况 (12389 核查报告)")
     attachments: list[Attachment] = Field(default_factory=list)
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import uvicorn
 from fastapi import FastAPI
 
-from mock_platforms import p12345
+from mock_platforms import mailbox, mayor, p12345, p12389
 from mock_platforms.common.faults import FaultSwitches
 from mock_platforms.common.runner import MockOptions, ServerHandle, serve_in_thread
 
@@ -18,6 +18,9 @@ AppBuilder = Callable[[MockOptions], FastAPI]
 # One line per platform key (STYLE.md: adding a platform is its files plus one registry line).
 PLATFORMS: dict[str, AppBuilder] = {
     "p12345": p12345.app_from_options,
+    "p12389": p12389.app_from_options,
+    "mayor": mayor.app_from_options,
+    "mailbox": mailbox.app_from_options,
 }
 
 __all__ = ["PLATFORMS", "ServerHandle", "build_app", "main", "parse_options", "serve_in_thread"]

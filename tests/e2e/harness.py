@@ -145,6 +145,14 @@ class Stack:
         self.container.close()
 
 
+def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Deep-merge test overrides into the harness defaults (e.g. one platform's page_size)."""
+    out = dict(base)
+    for key, value in override.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
+    return out
+
+
 def start_stack(
     *,
     database_url: str,
@@ -175,8 +183,7 @@ def start_stack(
         "scheduler": {"sweep_interval_s": 0.1},
         "worker_threads": 4,
     }
-    for key, value in (settings or {}).items():
-        values[key] = value | values[key] if isinstance(value, dict) and key in values else value
+    values = _merge(values, settings or {})
     container = bootstrap(Settings(_env_file=None, **values))  # type: ignore[call-arg]
     embedded = Embedded(container, worker=worker, scheduler=scheduler) if (worker or scheduler) else None
     if embedded:

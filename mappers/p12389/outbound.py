@@ -1,0 +1,102 @@
+"""12389 outbound: internal write-back payloads (``gateway.schema``) -> the §2 request elements.
+
+The adapter turns the returned dict into ``<request>`` (in this order) and adds ``wbbh`` to a report.
+Times go out as §2's local ``yyyy-MM-ddTHH:mm:ss`` (Asia/Shanghai, no offset).
+
+What each outbox action means on 12389:
+
+- ``sign`` → 签收 ``receipt``: ``qsr`` operator, ``qssj`` signed time;
+- ``extension`` → 延期 ``extension``: ``yqts`` days, ``yqly`` reason;
+- ``reply`` (and ``report``, the same thing under its own name) → 核查报告 ``report``: the approved
+  reply's four parts plus approver. ``zrrd`` 责任认定 and ``zgqk`` 整改情况 come from the draft's
+  optional ``responsibility``/``rectification`` (or ``zrrd``/``zgqk`` keys) when present,
+  else ``DEFAULT_ZRRD`` / ``DEFAULT_ZGQK``;
+- ``contact``, ``progress``, ``return``, ``transfer``: 12389 has no such write-back → ``MappingError``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from gateway.errors import MappingError
+from gateway.schema import ExtensionPayload, ReplyPayload, SignPayload
+from mappers.p12389.tables import DEFAULT_ZGQK, DEFAULT_ZRRD, VERDICTS
+from mappers.p12389.xmlread import SHANGHAI
+
+M = TypeVar("M", bound=BaseModel)
+LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
+NOT_ON_12389 = {
+    "contact": "先行联系",
+    "progress": "阶段反馈",
+    "return": "退回",
+    "transfer": "转办",
+}
+
+
+def map_outbound(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """The §2 elements for ``action``; ``MappingError`` for a write-back 12389 does not have."""
+    build = _BUILDERS.get(action)
+    if build is None:
+        label = NOT_ON_12389.get(action, action)
+        raise MappingError(f"12389 has no {label} write-back (only 签收, 延期, 核查报告)", field="action", value=action)
+    return build(payload)
+
+
+def render_local(moment: datetime, field: str) -> str:
+    """§2's local time without an offset; a naive time is refused (its zone is unknown)."""
+    if moment.utcoffset() is None:
+        raise MappingError("time without a UTC offset", field=field, value=moment.isoformat())
+    return moment.astimezone(SHANGHAI).strftime(LOCAL_FORMAT)
+
+
+def _model(model: type[M], payload: Mapping[str, Any]) -> M:
+    try:
+        return model.model_validate(dict(payload))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise MappingError(first["msg"], field=field, value=first.get("input")) from exc
+
+
+def _optional_text(payload: Mapping[str, Any], key: str, default: str) -> str:
+    value = payload.get(key)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return default
+    if not isinstance(value, str):
+        raise MappingError("must be text", field=key, value=value)
+    return value.strip()
+
+
+def _receipt(payload: Mapping[str, Any]) -> dict[str, Any]:
+    p = _model(SignPayload, payload)
+    return {"qsr": p.operator, "qssj": render_local(p.signed_at, "signed_at")}
+
+
+def _extension(payload: Mapping[str, Any]) -> dict[str, Any]:
+    p = _model(ExtensionPayload, payload)
+    return {"yqts": p.days, "yqly": p.reason}
+
+
+def _report(payload: Mapping[str, Any]) -> dict[str, Any]:
+    p = _model(ReplyPayload, payload)
+    return {
+        "hcjl": VERDICTS[p.is_true],
+        "hcqk": p.investigation,
+        "zrrd": _optional_text(payload, "responsibility", _optional_text(payload, "zrrd", DEFAULT_ZRRD)),
+        "clqk": p.disposition,
+        "zgqk": _optional_text(payload, "rectification", _optional_text(payload, "zgqk", DEFAULT_ZGQK)),
+        "fkqk": p.citizen_opinion,
+        "spr": p.approved_by,
+    }
+
+
+_BUILDERS: dict[str, Callable[[Mapping[str, Any]], dict[str, Any]]] = {
+    "sign": _receipt,
+    "extension": _extension,
+    "reply": _report,
+    "report": _report,
+}
