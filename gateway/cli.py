@@ -9,6 +9,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from gateway import cli_calendar, cli_users
 from gateway.settings import Settings
 
 
@@ -130,6 +131,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--per-min", type=float, default=6.0, help="tickets generated per minute per platform")
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo database")
     demo.set_defaults(func=cmd_demo)
+    cli_calendar.register(sub)
+    cli_users.register(sub)
     return parser
 
 

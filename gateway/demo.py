@@ -33,7 +33,7 @@ def demo_settings(port: int, tokens: dict[Role, str]) -> Settings:
     for key in REGISTRY:
         platforms[key] = {"enabled": True, "base_url": f"http://127.0.0.1:{MOCK_PORTS[key]}", "poll_interval_s": 20}
     return Settings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         mode=Mode.demo,
         database_url=f"sqlite:///{DEMO_DIR / 'demo.sqlite3'}",
         broker_url="memory://",
@@ -41,7 +41,7 @@ def demo_settings(port: int, tokens: dict[Role, str]) -> Settings:
         port=port,
         data_dir=DEMO_DIR,
         api_tokens=[
-            ApiToken(name=ROLE_NAMES[role], token=token, roles=[role],  # type: ignore[arg-type]
+            ApiToken(name=ROLE_NAMES[role], token=token, roles=[role],
                      unit="城关派出所" if role is Role.unit else None)
             for role, token in tokens.items()
         ],
@@ -72,7 +72,20 @@ def start_mocks(settings: Settings, per_min: float) -> list[Any]:
     return handles
 
 
-def banner(settings: Settings, tokens: dict[Role, str]) -> str:
+def demo_logins(container: Any) -> dict[Role, tuple[str, str]]:
+    """A dashboard login per role (new random passwords on every start): role -> (username, password)."""
+    from gateway.services.accounts import ensure_user
+    from gateway.store.db import transaction
+
+    logins = {role: (role.value, f"demo{secrets.randbelow(10**6):06d}{secrets.token_hex(3)}") for role in ROLE_NAMES}
+    with transaction(container.sessions) as session:
+        for role, (username, password) in logins.items():
+            ensure_user(session, username=username, display_name=ROLE_NAMES[role], password=password, roles=[role],
+                        unit="城关派出所" if role is Role.unit else None, actor="demo", now=container.clock())
+    return logins
+
+
+def banner(settings: Settings, tokens: dict[Role, str], logins: dict[Role, tuple[str, str]] | None = None) -> str:
     """What the operator needs to start."""
     base = f"http://{settings.host}:{settings.port}"
     lines = [
@@ -80,6 +93,9 @@ def banner(settings: Settings, tokens: dict[Role, str]) -> str:
         "=== hotline-gateway 演示环境 (demo) ===",
         f"仪表盘 dashboard:   {base}/",
         f"接口文档 API docs:  {base}/docs",
+        "",
+        "仪表盘登录 dashboard logins (用户名 / 密码):",
+        *[f"  {ROLE_NAMES[r]:<16} {u:<12} {p}" for r, (u, p) in (logins or {}).items()],
         "模拟平台 mocks:      " + ", ".join(f"{k} http://127.0.0.1:{p}/_mock/ledger" for k, p in MOCK_PORTS.items()
                                       if k in settings.platforms.enabled()),
         "",
@@ -124,7 +140,7 @@ def run_demo(*, port: int = 8000, per_min: float = 6.0, fresh: bool = False) -> 
     embedded = Embedded(container)
     app = create_app(container, on_start=embedded.start, on_stop=embedded.stop)
     mocks = start_mocks(settings, per_min)
-    print(banner(settings, tokens), flush=True)
+    print(banner(settings, tokens, demo_logins(container)), flush=True)
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     finally:

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from pydantic import BaseModel, SecretStr
+from pydantic_core import to_jsonable_python
 
 from gateway.settings import Settings
 
@@ -28,7 +29,7 @@ def _render(value: Any) -> str:
     if isinstance(value, BaseModel):
         return json.dumps(value.model_dump(mode="json"), ensure_ascii=False)
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False, default=str)
+        return json.dumps(to_jsonable_python(value), ensure_ascii=False)  # models inside (sla.resolution) too
     return str(value)
 
 

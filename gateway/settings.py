@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from gateway.sla.policy import DeadlinePolicy
 
 PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "xxx", "demo-")
 
@@ -125,11 +128,152 @@ class OutboxSettings(BaseModel):
     ring_again_after_s: float = Field(default=15.0, description="Sweeper re-rings a due row after this")
 
 
+class LinkingSettings(BaseModel):
+    """一事多投 / 重复投诉: when two tickets are one matter (same phone, near-identical content)."""
+
+    window_days: int = Field(default=7, description="Days within which tickets on other platforms are linked")
+    repeat_window_days: int = Field(default=90, description="Days within which a matter filed again is a repeat")
+    similarity: float = Field(default=0.6, ge=0, le=1, description="Text similarity (0-1) that makes one matter")
+
+
 class SchedulerSettings(BaseModel):
     """The scheduler's ticks."""
 
     sweep_interval_s: float = Field(default=1.0, description="Outbox/inbox sweeper period")
     lock_ttl_s: float = Field(default=30.0, description="Leader lock lease for one scheduler process")
+
+
+class AutoSignRule(BaseModel):
+    """Auto sign-off safety net for one platform (off unless enabled)."""
+
+    enabled: bool = Field(default=False, description="Sign automatically when nobody has signed or returned")
+    before_due_s: float = Field(default=3600.0, description="Seconds before the sign-off deadline to sign")
+
+
+class SlaSettings(DeadlinePolicy):
+    """SLA timers: the deadline policy (DeadlinePolicy fields, e.g. GATEWAY_SLA__MAX_EXTENSIONS) and the engine."""
+
+    thresholds: list[float] = Field(
+        default_factory=lambda: [0.5, 0.75, 0.9], description="Warning fractions of each window; breach is 1.0"
+    )
+    refresh_interval_s: float = Field(default=2.0, description="Seconds between heap refreshes from the DB")
+    horizon_s: float = Field(default=120.0, description="The heap holds thresholds due within this many seconds")
+    heap_limit: int = Field(default=20_000, description="Most thresholds held in the heap at once")
+    sweep_interval_s: float = Field(default=30.0, description="Safety sweep period (catches anything missed)")
+    housekeeping_interval_s: float = Field(default=5.0, description="Repeats, escalations, auto sign-off period")
+    batch_size: int = Field(default=500, description="Timers handled per transaction by the engine")
+    auto_sign: dict[str, AutoSignRule] = Field(
+        default_factory=dict, description="Platform key → auto sign-off rule (default: off everywhere)"
+    )
+    calendar_alert_hour: int = Field(
+        default=9, ge=0, le=23, description="Local hour from which the daily missing-calendar alert goes out"
+    )
+
+    @field_validator("thresholds", mode="after")
+    @classmethod
+    def _fractions(cls, value: list[float]) -> list[float]:
+        if any(not 0 < f < 1 for f in value):
+            raise ValueError("warning thresholds are fractions between 0 and 1 (breach at 1.0 is implicit)")
+        return sorted(set(value))
+
+
+AlertAudience = Literal["duty", "leader"]
+
+
+def _both_audiences() -> list[AlertAudience]:
+    return ["duty", "leader"]
+
+
+class WebhookSinkSettings(BaseModel):
+    """One group-robot webhook (企业微信 or 钉钉)."""
+
+    name: str = Field(description="Unique sink name, shown in delivery records")
+    kind: Literal["wecom", "dingtalk"] = Field(description="Message format: wecom (企业微信) or dingtalk (钉钉)")
+    url: SecretStr = Field(description="Robot webhook URL including its key/access_token")
+    secret: SecretStr | None = Field(default=None, description="DingTalk 加签 secret (signed URL); None = unsigned")
+    audiences: list[AlertAudience] = Field(
+        default_factory=_both_audiences, description="Whose alerts go here: duty, leader (escalations)"
+    )
+    min_severity: Literal["info", "warning", "critical"] = Field(default="info", description="Lowest severity sent")
+    mention_mobiles: list[str] = Field(default_factory=list, description="Mobiles to @ on critical alerts")
+    timeout_s: float = Field(default=5.0, description="HTTP timeout; a slow robot never holds the others")
+
+
+class EmailSinkSettings(BaseModel):
+    """Alerts by email over SMTP."""
+
+    enabled: bool = Field(default=False, description="Send alert emails")
+    host: str = Field(default="127.0.0.1", description="SMTP server")
+    port: int = Field(default=25, description="SMTP port (465 with ssl, 587 with starttls)")
+    ssl: bool = Field(default=False, description="SMTP over TLS from the first byte (port 465)")
+    starttls: bool = Field(default=False, description="Upgrade with STARTTLS (port 587)")
+    username: str = Field(default="", description="SMTP login; empty = the server wants none")
+    password: SecretStr = Field(default=SecretStr(""), description="SMTP password (used with username)")
+    sender: str = Field(default="hotline-gateway@localhost", description="From address")
+    recipients: list[str] = Field(default_factory=list, description="Duty office addresses (all alerts)")
+    leader_recipients: list[str] = Field(default_factory=list, description="Leaders' addresses (escalations)")
+    min_severity: Literal["info", "warning", "critical"] = Field(default="warning", description="Lowest severity")
+    timeout_s: float = Field(default=10.0, description="SMTP connect/send timeout")
+
+
+class AlertSettings(BaseModel):
+    """Alerting: repeats, escalation, the sinks, and durable delivery to them."""
+
+    repeat_interval_s: float = Field(default=3600.0, description="Repeat an unacknowledged breach this often")
+    escalate_after_s: float = Field(
+        default=1800.0, description="Escalate an unacknowledged breach to the leaders after this long"
+    )
+    group_max_lines: int = Field(default=20, description="Most alerts grouped into one robot message or email")
+    webhooks: list[WebhookSinkSettings] = Field(default_factory=list, description="JSON list of robot webhooks")
+    email: EmailSinkSettings = Field(default_factory=EmailSinkSettings)
+    delivery_lease_s: float = Field(default=60.0, description="How long a worker owns a claimed delivery")
+    delivery_backoff_base_s: float = Field(default=5.0, description="First retry delay; doubles per attempt")
+    delivery_backoff_max_s: float = Field(default=600.0, description="Longest delay between attempts")
+    delivery_max_attempts: int = Field(default=20, description="Attempts before a delivery is given up (dead)")
+    dashboard_url: str = Field(default="", description="Link added to robot messages (optional)")
+
+
+class DashboardSettings(BaseModel):
+    """The dashboard: sessions, uploads, the unit directory, workflow policy and report weights."""
+
+    session_secret: SecretStr | None = Field(
+        default=None, description="HMAC key for cookies and login forms; unset = one generated and kept in the DB"
+    )
+    session_ttl_s: float = Field(default=43_200.0, description="A login lasts at most this long (one shift)")
+    session_idle_s: float = Field(default=7_200.0, description="A login idle this long must sign in again")
+    cookie_name: str = Field(default="hg_session", description="Session cookie name")
+    cookie_secure: bool = Field(default=False, description="Send cookies over HTTPS only (set true behind TLS)")
+    login_max_failures: int = Field(default=5, description="Wrong passwords in a row before the account locks")
+    login_lockout_s: float = Field(default=900.0, description="How long a locked account stays locked")
+    upload_max_bytes: int = Field(default=20 * 1_048_576, description="Largest evidence file accepted")
+    upload_types: list[str] = Field(
+        default_factory=lambda: ["jpeg", "png", "gif", "webp", "pdf", "mp3", "wav", "amr", "m4a", "mp4"],
+        description="Evidence file types accepted, by content (magic bytes), not by name",
+    )
+    units_file: Path | None = Field(default=None, description="JSON unit directory to seed from; unset = bundled")
+    dispatch_approval: Literal["after", "before"] = Field(
+        default="after",
+        description="Leader approval of a duty dispatch: after (unit starts at once) or before (waits for it)",
+    )
+    refresh_s: float = Field(default=10.0, description="Seconds between live updates of the overview")
+    satisfaction_weights: dict[str, float] = Field(
+        default_factory=lambda: {"satisfied": 1.0, "basically_satisfied": 0.9, "dissatisfied": 0.0},
+        description="满意率: what each callback answer counts (unrated answers are left out)",
+    )
+    resolution_weights: dict[str, float] = Field(
+        default_factory=lambda: {"已解决": 1.0, "部分解决": 0.0, "未解决": 0.0},
+        description="解决率: what each callback resolution counts",
+    )
+    composite_weights: dict[str, float] = Field(
+        default_factory=lambda: {"response": 0.1, "resolution": 0.5, "satisfaction": 0.4},
+        description="三率 composite: weights of 响应率, 解决率, 满意率",
+    )
+
+    @field_validator("session_secret", mode="before")
+    @classmethod
+    def _unset(cls, value: object) -> object:
+        # deploy/.env.example writes an unset secret as "None": that means unset, not the key "None".
+        return None if isinstance(value, str) and value.strip().lower() in ("", "none", "null") else value
 
 
 class Settings(BaseSettings):
@@ -157,6 +301,10 @@ class Settings(BaseSettings):
     platforms: PlatformsSettings = Field(default_factory=PlatformsSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    linking: LinkingSettings = Field(default_factory=LinkingSettings)
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    alerts: AlertSettings = Field(default_factory=AlertSettings)
+    dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     data_dir: Path = Field(default=Path("var"), description="Files: evidence uploads, SQLite default")
 
     def check_secrets(self) -> None:
@@ -173,6 +321,12 @@ class Settings(BaseSettings):
             value = token.token.get_secret_value()
             if len(value) < 16 or any(m in value.lower() for m in PLACEHOLDER_MARKERS):
                 problems.append(f"GATEWAY_API_TOKENS (token of {token.name!r})")
+        session_secret = self.dashboard.session_secret
+        if session_secret is not None and (
+            len(secret_value := session_secret.get_secret_value()) < 32
+            or any(m in secret_value.lower() for m in PLACEHOLDER_MARKERS)
+        ):
+            problems.append("GATEWAY_DASHBOARD__SESSION_SECRET")
         if problems:
             raise SystemExit(
                 "refusing to start: missing or placeholder secret in " + ", ".join(problems)

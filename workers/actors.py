@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 QUEUE = "hotline"
+ALERT_QUEUE = "alerts"  # sink deliveries apart from platform write-backs: a slow robot never delays a reply
 
 
 @dataclass
@@ -28,6 +29,7 @@ class Doorbell:
     process_inbox: Any
     deliver_outbox: Any
     poll_platform: Any
+    deliver_alert: Any = None
 
     def inbox(self, ids: Iterable[int]) -> None:
         """Ask a worker to process these inbox rows."""
@@ -41,6 +43,11 @@ class Doorbell:
         """Ask a worker to run one pull cycle."""
         self._ring(self.poll_platform, [platform])
 
+    def alerts(self, ids: Iterable[int]) -> None:
+        """Ask a worker to deliver these alert notifications to their sinks."""
+        if self.deliver_alert is not None:
+            self._ring(self.deliver_alert, ids)
+
     @staticmethod
     def _ring(actor: Any, args: Iterable[Any]) -> None:
         for arg in args:
@@ -52,7 +59,11 @@ class Doorbell:
 
 def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
     """Declare the actors on ``broker`` (never at import time) and return the doorbell for them."""
+    from gateway.alerts.runtime import handle_delivery
+    from gateway.sla import runtime as sla_runtime
     from workers import runtime
+
+    sla_runtime.bind(container.engine, container.settings.sla, container.settings.alerts)
 
     def process_inbox(row_id: int) -> None:
         runtime.handle_inbox(container, row_id)
@@ -63,11 +74,15 @@ def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
     def poll_platform(platform: str) -> None:
         runtime.handle_poll(container, platform)
 
-    def make(name: str) -> Any:
-        return dramatiq.actor(actor_name=name, broker=broker, queue_name=QUEUE)
+    def deliver_alert(delivery_id: int) -> None:
+        handle_delivery(container, delivery_id)
+
+    def make(name: str, queue: str = QUEUE) -> Any:
+        return dramatiq.actor(actor_name=name, broker=broker, queue_name=queue)
 
     return Doorbell(
         process_inbox=make("process_inbox")(process_inbox),
         deliver_outbox=make("deliver_outbox")(deliver_outbox),
         poll_platform=make("poll_platform")(poll_platform),
+        deliver_alert=make("deliver_alert", ALERT_QUEUE)(deliver_alert),
     )

@@ -1,7 +1,9 @@
-"""The scheduler: ticks polls, the outbox/inbox sweeper and housekeeping.
+"""The scheduler: ticks polls, the outbox/inbox sweeper, housekeeping and the SLA engine.
 
 Safe to run two: one holds the ``scheduler`` lease and ticks; the other waits to take over. Every
 tick is idempotent anyway (rings are conditional on ``rung_at``; claims are conditional updates).
+The SLA engine runs in its own thread while this process leads, sleeping until the next threshold
+instant (``gateway.sla.engine``); its alerts are exactly once even if both processes ran it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from gateway.services import inbound
+from gateway.sla.engine import Rings, SlaEngine
+from gateway.sla.runtime import runtime_for_engine
 from gateway.store import locks, outbox
 from gateway.store.db import transaction
 
@@ -29,6 +33,14 @@ class Scheduler:
         self._last_poll: dict[str, datetime] = {}
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._lead_until: datetime | None = None
+        self.sla = SlaEngine(container.sessions, runtime=runtime_for_engine(container.engine), clock=container.clock,
+                             rings=Rings(deliveries=container.doorbell.alerts, outbox=container.doorbell.outbox))
+        self._sla_thread: threading.Thread | None = None
+
+    def leading(self) -> bool:
+        """Whether this process holds an unexpired scheduler lease (the SLA thread asks)."""
+        return self._lead_until is not None and self.c.clock() < self._lead_until
 
     def tick(self) -> dict[str, int]:
         """One round: if we lead, ring what is due. Returns counts, for logs and tests."""
@@ -38,7 +50,9 @@ class Scheduler:
             lead = locks.acquire(session, name="scheduler", owner=c.owner,
                                  ttl=timedelta(seconds=c.settings.scheduler.lock_ttl_s), now=now)
         if not lead:
+            self._lead_until = None
             return {"leader": 0}
+        self._lead_until = now + timedelta(seconds=c.settings.scheduler.lock_ttl_s / 2)
         with transaction(c.sessions) as session:
             out_ids = outbox.due_ids(session, now=now, ring_again_after=ring_again)
             in_ids = inbound.due_inbox_ids(session, now=now, ring_again_after=ring_again)
@@ -68,11 +82,17 @@ class Scheduler:
         """Run in a daemon thread (embedded mode)."""
         self._thread = threading.Thread(target=self.run, name="scheduler", daemon=True)
         self._thread.start()
+        self._sla_thread = threading.Thread(target=self.sla.run, args=(self._stop, self.leading), name="sla",
+                                            daemon=True)
+        self._sla_thread.start()
 
     def stop(self) -> None:
         """Stop the loop and give up the lease."""
         self._stop.set()
+        self.sla.stop_waiting()
         if self._thread:
             self._thread.join(timeout=10)
+        if self._sla_thread:
+            self._sla_thread.join(timeout=10)
         with transaction(self.c.sessions) as session:
             locks.release(session, name="scheduler", owner=self.c.owner)

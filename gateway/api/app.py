@@ -8,8 +8,9 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import errors
-from gateway.api.routers import health, inbound, outbound, platforms, tickets
+from gateway.api.routers import alerts, calendar, health, inbound, metrics, outbound, platforms, tickets, workflow
 from gateway.bootstrap import Container
+from gateway.dashboard import install as install_dashboard
 
 
 def create_app(container: Container, *, on_start: Callable[[], None] | None = None,
@@ -34,6 +35,8 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     )
     app.state.container = container
     errors.install(app)
-    for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router):
+    for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router,
+                   calendar.router, alerts.router, metrics.router, workflow.router):
         app.include_router(router)
+    install_dashboard(app)
     return app

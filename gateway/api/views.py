@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import object_session
+
 from gateway.platforms import label
 from gateway.principal import Principal
 from gateway.privacy import citizen_view
@@ -24,7 +26,9 @@ def local(dt: datetime | None) -> str | None:
 
 def _deadlines(ticket: TicketRecord, now: datetime) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for name, timer in ticket_deadlines(ticket, now).items():
+    session = object_session(ticket)  # the timers are read in the session the ticket was loaded in
+    assert session is not None, "render tickets while their session is open"
+    for name, timer in ticket_deadlines(session, ticket, now).items():
         out[name] = {**timer, "due_at": local(timer["due_at"]), "met_at": local(timer["met_at"])}
     return out
 

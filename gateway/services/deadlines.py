@@ -1,49 +1,68 @@
-"""A ticket's deadlines as the API shows them: due_at, met_at, state, provisional."""
+"""A ticket's deadlines as the API shows them, read from its persisted SLA timers.
+
+``sign_off`` and ``response`` are the first cycle's; ``resolution`` is the current cycle's live
+resolution-phase timer (the extension once one is approved). A timer not started yet (a response
+before sign-off) shows as ``not_started`` with no times.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.sla.derive import RESOLUTION_KINDS, RESPONSE, SIGN_OFF
 from gateway.store.tables import TicketRecord
+from gateway.store.tables_sla import SlaTimerRecord
 
-SIGN_OFF_WINDOW = timedelta(hours=24)  # 002 §4(1): 签收 within 24 h of issue
-RESPONSE_WINDOW = timedelta(hours=2)  # 002 §4(2): 介入处置 within 2 h
+NOT_STARTED: dict[str, Any] = {
+    "due_at": None, "met_at": None, "state": "not_started", "provisional": False, "seconds_left": None,
+}
 
 
-def timer_view(
-    due_at: datetime | None, met_at: datetime | None, now: datetime, provisional: bool = False
-) -> dict[str, Any]:
-    """One timer: running, met, breached, or not_started (no due time yet)."""
-    if due_at is None:
-        state = "not_started"
-    elif met_at is not None:
-        state = "met" if met_at <= due_at else "breached"
-    else:
-        state = "breached" if now > due_at else "running"
+def timer_view(timer: SlaTimerRecord | None, now: datetime) -> dict[str, Any]:
+    """One timer: running, paused, met, breached, cancelled, or not_started."""
+    if timer is None:
+        return dict(NOT_STARTED)
+    state = timer.state
+    if state == "running" and now > timer.due_at:
+        state = "breached"  # the engine marks it within seconds; the API never shows a stale "running"
+    elif state == "superseded":
+        state = "met" if timer.met_at is not None else "running"
+    left: int | None = None
+    if timer.met_at is None and state not in ("cancelled",):
+        frozen_at = timer.paused_at if timer.paused_at is not None else now  # a pause stops the clock
+        left = int((timer.due_at - frozen_at).total_seconds())
     return {
-        "due_at": due_at,
-        "met_at": met_at,
+        "due_at": timer.due_at,
+        "met_at": timer.met_at,
         "state": state,
-        "provisional": provisional,
-        "seconds_left": None if due_at is None or met_at is not None else int((due_at - now).total_seconds()),
+        "provisional": timer.provisional,
+        "seconds_left": left,
+        "cycle": timer.cycle,
+        "kind": timer.kind,
     }
 
 
-def sign_off_due(ticket: TicketRecord) -> datetime:
-    """24 h wall-clock from the platform's issue time, or the platform's own sign deadline if earlier."""
-    due = ticket.issued_at + SIGN_OFF_WINDOW
-    return min(due, ticket.platform_sign_by) if ticket.platform_sign_by else due
+def pick(timers: Iterable[SlaTimerRecord]) -> dict[str, SlaTimerRecord | None]:
+    """The timer the API shows under each name."""
+    chosen: dict[str, SlaTimerRecord | None] = {"sign_off": None, "response": None, "resolution": None}
+    for timer in timers:
+        if timer.kind == SIGN_OFF and timer.cycle == 1:
+            chosen["sign_off"] = timer
+        elif timer.kind == RESPONSE and timer.cycle == 1:
+            chosen["response"] = timer
+        elif timer.kind in RESOLUTION_KINDS:
+            current = chosen["resolution"]
+            if current is None or (timer.cycle, timer.seq) > (current.cycle, current.seq):
+                chosen["resolution"] = timer
+    return chosen
 
 
-def ticket_deadlines(ticket: TicketRecord, now: datetime) -> dict[str, dict[str, Any]]:
+def ticket_deadlines(session: Session, ticket: TicketRecord, now: datetime) -> dict[str, dict[str, Any]]:
     """sign_off, response and resolution timers of a ticket."""
-    sign_met = ticket.signed_at
-    if sign_met is None and ticket.status in ("return_requested", "returned"):
-        sign_met = ticket.updated_at  # a return is the other way to answer the 24 h window
-    response_due = ticket.signed_at + RESPONSE_WINDOW if ticket.signed_at else None
-    return {
-        "sign_off": timer_view(sign_off_due(ticket), sign_met, now),
-        "response": timer_view(response_due, ticket.responded_at, now),
-        "resolution": timer_view(ticket.platform_due_at, ticket.replied_at, now),
-    }
+    timers = session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id == ticket.id))
+    return {name: timer_view(timer, now) for name, timer in pick(timers).items()}

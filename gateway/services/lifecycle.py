@@ -10,9 +10,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from gateway.sla.timers import sync_ticket
 from gateway.store.tables import TicketRecord
 
 
 def ticket_changed(session: Session, *, ticket: TicketRecord, now: datetime, reason: str) -> None:
     """Bring state derived from ``ticket`` up to date; ``reason`` is the timeline kind that caused it."""
     session.flush()
+    sync_ticket(session, ticket=ticket, now=now, reason=reason)

@@ -4,17 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
 from gateway.api.views import outbound_view
 from gateway.schema import OutboundState
+from gateway.services.operations import replay_outbound
 from gateway.settings import Role
-from gateway.store import outbox
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord
-from gateway.store.tickets import add_event, get_ticket
 
 router = APIRouter(prefix="/api/v1/outbound", tags=["outbound"])
 
@@ -38,14 +37,11 @@ def list_outbound(
 
 
 @router.post("/{row_id}/replay", summary="Replay a dead write-back")
-def replay(row_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def replay(row_id: int, request: Request, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Queue a dead row again; it is read back on the platform before anything is re-sent."""
-    principal.require(Role.duty, Role.admin, action="重新回传")
-    now = container.clock()
-    with transaction(container.sessions) as session:
-        row = outbox.replay(session, row_id=row_id, now=now)
-        add_event(session, ticket=get_ticket(session, row.ticket_id), actor=principal.name,
-                  kind="outbound_replayed", at=now, outbox_id=row.id, action=row.action)
+    with transaction(container.sessions) as session:  # the use case checks the role and writes the audit log
+        row = replay_outbound(session, row_id=row_id, principal=principal, now=container.clock(),
+                              ip=request.client.host if request.client else None)
         view = outbound_view(row)
     container.doorbell.outbox([row_id])
     return view

@@ -161,8 +161,9 @@ def return_ticket(ticket_id: int, body: ReturnBody, principal: PrincipalDep, con
 
 @router.post("/{ticket_id}/dispatch", summary="派单")
 def dispatch(ticket_id: int, body: DispatchBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
-    """Hand the ticket to one handling unit (duty/leader)."""
-    return _act(container, principal, ticket_id, actions.dispatch, unit=body.unit)
+    """Hand the ticket to one handling unit (duty/leader); a duty dispatch is confirmed by a leader."""
+    return _act(container, principal, ticket_id, actions.dispatch, unit=body.unit,
+                approval=container.settings.dashboard.dispatch_approval)
 
 
 @router.post("/{ticket_id}/response", summary="先行联系 / 响应")

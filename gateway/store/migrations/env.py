@@ -5,6 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import gateway.store.tables_auth  # registers the dashboard's tables on Base.metadata
+import gateway.store.tables_dashboard  # noqa: F401
+from gateway.store import tables_sla  # noqa: F401  (registers the SLA tables on Base.metadata)
 from gateway.store.tables import Base
 
 config = context.config

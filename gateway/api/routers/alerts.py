@@ -1,0 +1,66 @@
+"""``/api/v1/alerts``: the alert feed of the dashboard, and acknowledging an alert."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Query
+
+from gateway.alerts.store import acknowledge, list_alerts
+from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.views import local
+from gateway.settings import Role
+from gateway.store.db import transaction
+from gateway.store.tables_sla import AlertRecord
+
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+WATCHERS = (Role.duty, Role.leader, Role.supervisor)
+
+
+def alert_view(alert: AlertRecord) -> dict[str, Any]:
+    """One alert as the dashboard shows it."""
+    return {
+        "id": alert.id,
+        "kind": alert.kind,
+        "severity": alert.severity,
+        "state": alert.state,
+        "audience": alert.audience,
+        "message": alert.message,
+        "ticket_id": alert.ticket_id,
+        "platform": alert.platform,
+        "external_id": alert.external_id,
+        "timer": alert.timer_kind,
+        "cycle": alert.cycle,
+        "threshold": alert.threshold,
+        "due_at": local(alert.due_at),
+        "fire_at": local(alert.fire_at),
+        "created_at": local(alert.created_at),
+        "acknowledged_by": alert.acknowledged_by,
+        "acknowledged_at": local(alert.acknowledged_at),
+        "repeat_count": alert.repeat_count,
+        "escalated_at": local(alert.escalated_at),
+    }
+
+
+@router.get("", summary="Alerts, newest first")
+def list_feed(
+    session: SessionDep,
+    principal: PrincipalDep,
+    state: Literal["active", "acknowledged", "resolved", "all"] = "active",
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+    cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
+) -> dict[str, Any]:
+    """``state=active`` (default), ``acknowledged``, ``resolved`` or ``all``; page with ``next_cursor``."""
+    principal.require(*WATCHERS, action="查看告警")
+    items = list_alerts(session, state=state, limit=limit, before_id=int(cursor) if cursor else None)
+    next_cursor = str(items[-1].id) if len(items) == limit else None
+    return {"items": [alert_view(a) for a in items], "next_cursor": next_cursor}
+
+
+@router.post("/{alert_id}/ack", summary="确认告警")
+def ack(alert_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Acknowledge: stops the repeats and the escalation of this alert."""
+    principal.require(*WATCHERS, action="确认告警")
+    with transaction(container.sessions) as session:
+        alert = acknowledge(session, alert_id=alert_id, by=principal.name, now=container.clock())
+        return alert_view(alert)
