@@ -127,21 +127,19 @@ def test_a_rating_that_arrives_after_the_answer_becomes_the_ticket_s_callback(ma
     assert [e["kind"] for e in rated["events"]].count("rated") == 1
 
 
-def test_a_contact_has_no_mailbox_endpoint_and_goes_dead_with_the_reason(make_stack: Callable[..., Stack]) -> None:
+def test_a_contact_has_no_mailbox_endpoint_so_it_is_recorded_locally_and_the_answer_still_goes(
+    make_stack: Callable[..., Stack],
+) -> None:
     stack = make_stack(platforms={KEY: {}})
     letter_no = new_letter(stack)
     ticket = pulled(stack, letter_no)
-    act(stack, "duty", ticket["id"], "sign-off")
-    act(stack, "duty", ticket["id"], "dispatch", {"unit": UNIT})
-    act(stack, "unit", ticket["id"], "response", {"note": "已电话联系写信人", "contact_phone": "0558-0000000"})
+    stack.handle_to_approval(ticket["id"])  # includes 先行联系, which the mailbox has no endpoint for
 
-    def contact_dead() -> dict[str, Any] | None:
-        rows = (stack.ticket_for(KEY, letter_no) or {}).get("outbound", [])
-        return next((o for o in rows if o["action"] == "contact" and o["state"] == "dead"), None)
-
-    row = wait_for(contact_dead, timeout=30, what="the contact row dead")
-    assert "MappingError" in row["last_error"] and "contact" in row["last_error"]
-    assert [e["action"] for e in stack.ledger(KEY, order_no=letter_no)["entries"]] == ["acceptance"]
+    wait_for(lambda: outbound_done(stack, letter_no, 2), timeout=30, what="acceptance and answer sent")
+    detail = stack.ticket_for(KEY, letter_no) or {}
+    assert [o["action"] for o in detail["outbound"]] == ["sign", "reply"]  # no contact row to block the reply
+    assert any(e["kind"] == "not_on_platform" and e["detail"]["action"] == "contact" for e in detail["events"])
+    assert [e["action"] for e in stack.ledger(KEY, order_no=letter_no)["entries"]] == ["acceptance", "answer"]
 
 
 def test_a_429_storm_errors_and_lost_responses_lose_nothing_and_post_nothing_twice(
