@@ -76,7 +76,8 @@ def deliver(
         if reopen_at is not None:
             return _paused(sessions, claim, reopen_at, clock)
     if pacer is not None and not pacer.wait(claim.platform, timeout=min(30.0, policy.lease_s / 2)):
-        return _later(sessions, claim, S.retry, TransientError("our own rate limit is saturated"), policy, clock, 1.0)
+        state = S.unknown if claim.needs_lookup else S.retry  # an unknown row must still be read back first
+        return _later(sessions, claim, state, TransientError("our own rate limit is saturated"), policy, clock, 1.0)
     report = _attempt(sessions, claim, adapters, mappers, policy, clock)
     if breaker is not None and report.state is not None:
         # The platform answered (a refusal or a 429 still means it is up).
