@@ -166,8 +166,8 @@ def start_stack(
     port = free_port()
     mocks = {key: serve_in_thread(build_app(key, mock_options(key, port, **opts))) for key, opts in platforms.items()}
     platform_settings = {
-        key: {"enabled": True, "base_url": mocks[key].url, "poll_interval_s": 3600, "timeout_s": 5, "circuit_reset_s": 1,
-              **CREDENTIALS[key]}
+        key: {"enabled": True, "base_url": mocks[key].url, "poll_interval_s": 3600, "timeout_s": 5,
+              "circuit_reset_s": 1, **CREDENTIALS[key]}
         for key in platforms
     }
     values: dict[str, Any] = {
