@@ -1,0 +1,124 @@
+"""``/api/v1``: the approval workflow (dispatch, extension), 重办, evidence files and the unit directory.
+
+The same use cases the dashboard's forms call; ``tickets._act`` runs each in one transaction and rings
+the worker for its outbox rows after commit.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, UploadFile
+from pydantic import BaseModel, Field
+from sqlalchemy import select
+
+from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.routers.tickets import ReasonBody, _act, _visible
+from gateway.api.views import local
+from gateway.errors import Forbidden, NotFound
+from gateway.services import decisions, evidence
+from gateway.settings import Role
+from gateway.store.db import transaction
+from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord
+from gateway.store.tickets import get_ticket
+from gateway.store.units import list_units
+
+router = APIRouter(prefix="/api/v1", tags=["workflow"])
+
+
+class DispatchApproval(BaseModel):
+    """批准派单; ``unit`` redirects it to another unit (改派)."""
+
+    unit: str | None = Field(default=None, max_length=100)
+    note: str = Field(default="", max_length=2000)
+
+
+class Note(BaseModel):
+    """An optional remark of the approver."""
+
+    note: str = Field(default="", max_length=2000)
+
+
+def evidence_view(record: EvidenceRecord) -> dict[str, Any]:
+    """One evidence file's metadata."""
+    return {"id": record.id, "ticket_id": record.ticket_id, "name": record.name, "type": record.kind,
+            "mime": record.mime, "size": record.size, "sha256": record.sha256, "note": record.note,
+            "uploaded_by": record.uploaded_by, "uploaded_at": local(record.uploaded_at), "in_reply": record.in_reply}
+
+
+@router.post("/tickets/{ticket_id}/dispatch/approve", summary="批准派单 / 改派")
+def approve_dispatch(ticket_id: int, body: DispatchApproval, principal: PrincipalDep,
+                     container: ContainerDep) -> dict[str, Any]:
+    """The leader approves a pending dispatch, optionally to another unit (leader)."""
+    return _act(container, principal, ticket_id, decisions.approve_dispatch, unit=body.unit, note=body.note)
+
+
+@router.post("/tickets/{ticket_id}/dispatch/reject", summary="驳回派单建议")
+def reject_dispatch(ticket_id: int, body: ReasonBody, principal: PrincipalDep,
+                    container: ContainerDep) -> dict[str, Any]:
+    """The leader rejects a dispatch proposal that has not taken effect (leader)."""
+    return _act(container, principal, ticket_id, decisions.reject_dispatch, reason=body.reason)
+
+
+@router.post("/tickets/{ticket_id}/extension/approve", summary="批准延期")
+def approve_extension(ticket_id: int, body: Note, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """The leader approves a unit's extension request; it goes to the platform (leader)."""
+    return _act(container, principal, ticket_id, decisions.approve_extension, note=body.note)
+
+
+@router.post("/tickets/{ticket_id}/extension/reject", summary="驳回延期")
+def reject_extension(ticket_id: int, body: ReasonBody, principal: PrincipalDep,
+                     container: ContainerDep) -> dict[str, Any]:
+    """The leader refuses a unit's extension request (leader)."""
+    return _act(container, principal, ticket_id, decisions.reject_extension, reason=body.reason)
+
+
+@router.post("/tickets/{ticket_id}/rework", summary="重办")
+def rework(ticket_id: int, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Send an answered ticket with an unsatisfied callback back to its unit (duty/leader)."""
+    return _act(container, principal, ticket_id, decisions.mark_rework, reason=body.reason)
+
+
+@router.post("/tickets/{ticket_id}/evidence", summary="上传证据")
+def upload_evidence(ticket_id: int, file: Annotated[UploadFile, File()], principal: PrincipalDep,
+                    container: ContainerDep, note: Annotated[str, Form(max_length=500)] = "") -> dict[str, Any]:
+    """Keep an evidence file, checked by content and size (unit/duty)."""
+    settings = container.settings.dashboard
+    with transaction(container.sessions) as session:
+        ticket = get_ticket(session, ticket_id, for_update=True)
+        if (unit := _visible(principal)) is not None and ticket.unit != unit:
+            raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")  # as the actions answer
+        record = evidence.store_upload(
+            session, ticket=ticket, stream=file.file, filename=file.filename or "", note=note, principal=principal,
+            now=container.clock(), directory=Path(container.settings.data_dir) / "evidence",
+            max_bytes=settings.upload_max_bytes, allowed=settings.upload_types)
+        return evidence_view(record)
+
+
+@router.get("/tickets/{ticket_id}/evidence", summary="证据列表")
+def list_evidence(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """A ticket's evidence files (metadata)."""
+    ticket = get_ticket(session, ticket_id)
+    if (unit := _visible(principal)) is not None and ticket.unit != unit:
+        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+    return {"items": [evidence_view(r) for r in evidence.list_evidence(session, ticket_id=ticket_id)]}
+
+
+@router.get("/approvals", summary="待审批事项")
+def approvals(session: SessionDep, principal: PrincipalDep, state: str = "pending") -> dict[str, Any]:
+    """Dispatch and extension requests by state, oldest first (leader/duty/supervisor)."""
+    principal.require(Role.leader, Role.duty, Role.supervisor, action="查看待审批事项")
+    stmt = select(ApprovalRecord).where(ApprovalRecord.state == state).order_by(ApprovalRecord.id).limit(500)
+    return {"items": [
+        {"id": a.id, "ticket_id": a.ticket_id, "kind": a.kind, "state": a.state, "requested_by": a.requested_by,
+         "requested_at": local(a.requested_at), "detail": a.detail, "decided_by": a.decided_by,
+         "decided_at": local(a.decided_at), "note": a.note}
+        for a in session.scalars(stmt)
+    ]}
+
+
+@router.get("/units", summary="承办单位名录")
+def units(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+    """The active units a ticket can be dispatched to."""
+    return {"items": [{"id": u.id, "name": u.name, "kind": u.kind, "phone": u.phone} for u in list_units(session)]}

@@ -1,0 +1,104 @@
+"""Excel exports (openpyxl) of reports and bulletins: one row per unit or platform, plus how it was counted."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from gateway.services.bulletin import Bulletin
+from gateway.services.reports import Report, ReportRow
+from gateway.services.reports import __doc__ as DEFINITIONS
+
+HEADERS = ["单位/平台", "受理量", "按时签收率", "按时响应率", "按时办结率", "超期件", "退回件", "重办件", "重复投诉",
+           "响应率", "解决率", "满意率", "综合得分"]
+BOLD, FILL = Font(bold=True), PatternFill("solid", fgColor="DDE7F3")
+
+
+def row_values(row: ReportRow, weights: dict[str, float]) -> list[Any]:
+    """One report row as spreadsheet cells (rates as fractions, formatted as percentages)."""
+    rates = row.rates(weights)
+    composite = rates["composite"]
+    return [row.label, row.received, rates["sign"], rates["response_on_time"], rates["resolution_on_time"],
+            row.overdue, row.returns, row.rework, row.repeat, rates["response"], rates["resolution"],
+            rates["satisfaction"], None if composite is None else round(composite, 2)]
+
+
+def _sheet(sheet: Worksheet, title: str, report: Report) -> None:
+    sheet.append([title])
+    sheet["A1"].font = Font(bold=True, size=13)
+    sheet.append([f"统计期间：{report.start:%Y-%m-%d} 至 {report.end:%Y-%m-%d}（按工单下发时间）"])
+    sheet.append(HEADERS)
+    for cell in sheet[3]:
+        cell.font, cell.fill = BOLD, FILL
+    for row in [*report.rows, report.total]:
+        sheet.append(row_values(row, report.weights))
+    for cells in sheet.iter_rows(min_row=4, max_row=sheet.max_row):
+        for cell in cells[2:5] + cells[9:12]:
+            cell.number_format = "0.0%"
+        if cells[0].value == "合计":
+            for cell in cells:
+                cell.font = BOLD
+    for index, width in enumerate([22, 8, 11, 11, 11, 8, 8, 8, 9, 9, 9, 9, 9], start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "B4"
+
+
+def _notes(book: Workbook, weights: dict[str, float], lines: Iterable[str] = ()) -> None:
+    notes = book.create_sheet("口径说明")
+    notes.column_dimensions["A"].width = 110
+    for line in (DEFINITIONS or "").strip().splitlines():
+        notes.append([line.strip()])
+    notes.append([f"综合得分权重：响应率 {weights.get('response', 0)}，解决率 {weights.get('resolution', 0)}，"
+                  f"满意率 {weights.get('satisfaction', 0)}"])
+    for line in lines:
+        notes.append([line])
+    for cells in notes.iter_rows():
+        cells[0].alignment = Alignment(wrap_text=True)
+
+
+def _bytes(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def report_workbook(by_unit: Report, by_platform: Report) -> bytes:
+    """报表.xlsx: per unit, per platform, and the definitions."""
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "按承办单位"
+    _sheet(first, "诉求办理情况统计（按承办单位）", by_unit)
+    _sheet(book.create_sheet("按平台"), "诉求办理情况统计（按平台）", by_platform)
+    _notes(book, by_unit.weights)
+    return _bytes(book)
+
+
+def bulletin_workbook(bulletin: Bulletin) -> bytes:
+    """通报.xlsx: the bulletin's tables, the ranking and the tickets overdue now."""
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "按承办单位"
+    _sheet(first, bulletin.title, bulletin.by_unit)
+    _sheet(book.create_sheet("按平台"), bulletin.title + "（按平台）", bulletin.by_platform)
+    rank = book.create_sheet("综合排名")
+    rank.append(["名次", "承办单位", "综合得分", "受理量", "超期件"])
+    for place, (row, score) in enumerate(bulletin.ranking, start=1):
+        rank.append([place, row.label, round(score, 2), row.received, row.overdue])
+    late = book.create_sheet("当前超期工单")
+    late.append(["平台", "平台单号", "标题", "承办单位", "超期环节", "期限", "已超时(小时)"])
+    for item in bulletin.overdue_now:
+        late.append([item["platform"], item["external_id"], item["title"], item["unit"] or "", item["timer"],
+                     item["due_at"].strftime("%Y-%m-%d %H:%M"), item["hours_over"]])
+    for sheet in (rank, late):
+        for cell in sheet[1]:
+            cell.font, cell.fill = BOLD, FILL
+    _notes(book, bulletin.by_unit.weights)
+    return _bytes(book)

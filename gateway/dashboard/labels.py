@@ -1,0 +1,43 @@
+"""Chinese words for the codes the dashboard shows (states, actions, timeline kinds, roles)."""
+
+from __future__ import annotations
+
+from gateway.principal import ROLE_LABELS
+from gateway.schema import APPEAL_TYPE_LABELS
+from gateway.services.actions import STATUS_LABELS
+
+STATUS = dict(STATUS_LABELS)
+APPEAL = {k.value: v for k, v in APPEAL_TYPE_LABELS.items()}
+ROLES = {k.value: v for k, v in ROLE_LABELS.items()}
+OPEN_STATUSES = ("received", "signed", "dispatched", "responded", "reply_drafted", "approved", "return_requested")
+URGENCY = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
+TIMER = {"sign_off": "签收", "response": "响应", "resolution": "办结", "extension": "延期办结"}
+TIMER_STATE = {"running": "计时中", "met": "按时完成", "breached": "已超时", "not_started": "未开始",
+               "paused": "已暂停", "cancelled": "已取消", "superseded": "已延期", "warning": "预警中"}
+OUTBOUND_ACTION = {"sign": "签收", "contact": "先行联系", "return": "退回", "extension": "延期申请",
+                   "progress": "阶段反馈", "reply": "办结答复", "report": "上报", "transfer": "转办"}
+OUTBOUND_STATE = {"pending": "待发送", "in_flight": "发送中", "retry": "等待重试", "unknown": "结果待核实",
+                  "sent": "已送达", "dead": "发送失败"}
+SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "unrated": "未评价"}
+APPROVAL_STATE = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
+ALERT_KIND = {"warning": "预警", "breach": "超时", "escalation": "升级", "calendar_missing": "日历缺失",
+              "auto_signed": "自动签收"}
+ALERT_STATE = {"active": "未确认", "acknowledged": "已确认", "resolved": "已解除"}
+SEVERITY = {"info": "提示", "warning": "警告", "critical": "严重"}
+EVENT = {
+    "received": "接收工单", "platform_updated": "平台更新", "signed": "签收", "return_requested": "申请退回",
+    "dispatched": "派单", "dispatch_proposed": "拟派单（待领导审批）",
+    "dispatch_approval_requested": "派单待领导确认", "dispatch_approved": "领导批准派单",
+    "dispatch_rejected": "领导驳回派单", "responded": "先行联系", "progress": "阶段反馈",
+    "reply_drafted": "起草答复", "reply_approved": "领导审批答复", "reply_sent_back": "领导退回修改",
+    "extension_proposed": "申请延期（待领导审批）", "extension_approved": "领导批准延期",
+    "extension_rejected": "领导驳回延期", "extension_requested": "延期申请报平台",
+    "extension_decided": "平台延期审批结果", "urged": "平台催办", "supervised": "督办",
+    "reply_rejected": "平台审核退回", "return_decided": "平台退回审批结果", "callback": "回访结果", "rated": "评价",
+    "reopened": "重办", "evidence_uploaded": "上传证据", "outbound_replayed": "重新回传",
+    "outbound_sent": "回传成功", "outbound_dead": "回传失败", "linked": "关联同一事项（一事多投）",
+    "repeat_complaint": "重复投诉", "case_unit_assigned": "随案分派承办单位", "auto_signed": "自动签收",
+}
+AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",
+         "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",
+         "alert_acknowledged": "确认告警", "unit_saved": "保存承办单位", "report_exported": "导出报表"}

@@ -1,0 +1,142 @@
+"""The workflow forms of the ticket page. Each calls the same use case as the JSON API, in one
+transaction, rings the worker for the outbox rows after commit, and redirects back with a message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import Response
+from pydantic import ValidationError
+
+from gateway.bootstrap import Container
+from gateway.dashboard.render import back, login_of
+from gateway.dashboard.security import DASHBOARD
+from gateway.errors import DomainError
+from gateway.schema import ReplyDraft
+from gateway.services import actions, decisions
+from gateway.store.db import transaction
+
+router = APIRouter(prefix=f"{DASHBOARD}/tickets/{{ticket_id}}")
+Reason = Annotated[str, Form(min_length=2, max_length=2000)]
+Note = Annotated[str, Form(max_length=2000)]
+
+
+def perform(request: Request, ticket_id: int, use_case: Callable[..., list[int]], done: str, **kwargs: Any) -> Response:
+    """Run one use case as the signed-in user; ring for its outbox rows after the commit."""
+    principal = login_of(request).principal
+    container: Container = request.app.state.container
+    where = f"{DASHBOARD}/tickets/{ticket_id}"
+    try:
+        with transaction(container.sessions) as session:
+            ids = use_case(session, ticket_id=ticket_id, principal=principal, now=container.clock(), **kwargs)
+    except DomainError as exc:
+        return back(request, where, error=str(exc))
+    container.doorbell.outbox(ids)  # after commit: never ring for a row that may roll back
+    return back(request, where, ok=done)
+
+
+@router.post("/sign-off")
+def sign_off(ticket_id: int, request: Request) -> Response:
+    """签收."""
+    return perform(request, ticket_id, actions.sign_off, "已签收，签收回执将回传平台")
+
+
+@router.post("/return")
+def return_ticket(ticket_id: int, request: Request, reason: Reason) -> Response:
+    """退回 with a reason."""
+    return perform(request, ticket_id, actions.request_return, "已提交退回申请", reason=reason)
+
+
+@router.post("/dispatch")
+def dispatch(ticket_id: int, request: Request, unit: Annotated[str, Form(min_length=1, max_length=100)]) -> Response:
+    """派单 (or 拟派, waiting for the leader, under the "before" policy)."""
+    mode = request.app.state.container.settings.dashboard.dispatch_approval
+    return perform(request, ticket_id, actions.dispatch, f"已派单至{unit}", unit=unit, approval=mode)
+
+
+@router.post("/dispatch/approve")
+def approve_dispatch(ticket_id: int, request: Request, unit: Annotated[str, Form(max_length=100)] = "",
+                     note: Note = "") -> Response:
+    """批准派单, or 改派 to another unit."""
+    return perform(request, ticket_id, decisions.approve_dispatch, "已批准派单", unit=unit or None, note=note)
+
+
+@router.post("/dispatch/reject")
+def reject_dispatch(ticket_id: int, request: Request, reason: Reason) -> Response:
+    """驳回派单建议."""
+    return perform(request, ticket_id, decisions.reject_dispatch, "已驳回派单建议", reason=reason)
+
+
+@router.post("/response")
+def respond(ticket_id: int, request: Request, note: Note = "已与诉求人取得联系",
+            contact_phone: Annotated[str, Form(max_length=32)] = "") -> Response:
+    """先行联系."""
+    return perform(request, ticket_id, actions.record_response, "已记录先行联系", note=note or "已与诉求人取得联系",
+                   contact_phone=contact_phone)
+
+
+@router.post("/progress")
+def progress(ticket_id: int, request: Request, note: Annotated[str, Form(min_length=1, max_length=2000)]) -> Response:
+    """阶段反馈."""
+    return perform(request, ticket_id, actions.report_progress, "已提交阶段反馈", note=note)
+
+
+@router.post("/reply")
+def draft_reply(
+    ticket_id: int, request: Request,
+    is_true: Annotated[str, Form()], investigation: Annotated[str, Form(max_length=4000)],
+    disposition: Annotated[str, Form(max_length=4000)], citizen_opinion: Annotated[str, Form(max_length=1000)],
+    resolved: Annotated[str, Form()] = "已解决", public_reply: Annotated[str, Form(max_length=4000)] = "",
+    evidence: Annotated[list[int] | None, Form()] = None,
+) -> Response:
+    """起草答复 with the four required parts and the chosen evidence files."""
+    try:
+        draft = ReplyDraft.model_validate({
+            "is_true": is_true, "investigation": investigation, "disposition": disposition,
+            "citizen_opinion": citizen_opinion, "resolved": resolved, "public_reply": public_reply})
+    except ValidationError as exc:
+        names = {"is_true": "是否属实", "investigation": "调查情况", "disposition": "处置结果",
+                 "citizen_opinion": "反映人意见", "resolved": "办理结果"}
+        missing = "、".join(names.get(str(e["loc"][0]), str(e["loc"][0])) for e in exc.errors())
+        return back(request, f"{DASHBOARD}/tickets/{ticket_id}", error=f"答复内容不完整或有误：{missing}")
+    return perform(request, ticket_id, actions.draft_reply, "答复已保存，等待分管领导审批", draft=draft,
+                   evidence_ids=evidence or [])
+
+
+@router.post("/reply/approve")
+def approve_reply(ticket_id: int, request: Request) -> Response:
+    """领导审批答复: only now is the reply queued to the platform."""
+    return perform(request, ticket_id, actions.approve_reply, "已审批，答复将回传平台")
+
+
+@router.post("/reply/send-back")
+def send_back(ticket_id: int, request: Request, reason: Reason) -> Response:
+    """退回修改."""
+    return perform(request, ticket_id, actions.send_back_reply, "已退回承办单位修改", reason=reason)
+
+
+@router.post("/extension")
+def extension(ticket_id: int, request: Request, days: Annotated[int, Form(ge=1, le=5)], reason: Reason) -> Response:
+    """申请延期 (checked against the ≥ 24 h rule; a unit's waits for the leader)."""
+    return perform(request, ticket_id, actions.request_extension, "延期申请已提交", days=days, reason=reason)
+
+
+@router.post("/extension/approve")
+def approve_extension(ticket_id: int, request: Request, note: Note = "") -> Response:
+    """批准延期: the request goes to the platform."""
+    return perform(request, ticket_id, decisions.approve_extension, "已批准延期，申请将报送平台", note=note)
+
+
+@router.post("/extension/reject")
+def reject_extension(ticket_id: int, request: Request, reason: Reason) -> Response:
+    """驳回延期."""
+    return perform(request, ticket_id, decisions.reject_extension, "已驳回延期申请", reason=reason)
+
+
+@router.post("/rework")
+def rework(ticket_id: int, request: Request, reason: Reason) -> Response:
+    """重办 after an unsatisfied callback."""
+    return perform(request, ticket_id, decisions.mark_rework, "已标记重办，工单退回承办单位", reason=reason)

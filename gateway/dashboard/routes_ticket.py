@@ -1,0 +1,141 @@
+"""The ticket page (every field, masked per role; deadlines; write-backs; linked tickets; evidence) and
+the evidence files: upload (checked by content) and download (only to who may see the ticket).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import FileResponse, HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.api.routers.tickets import _detail as ticket_detail_for
+from gateway.api.routers.tickets import _visible as visible_unit
+from gateway.bootstrap import Container
+from gateway.dashboard.render import back, login_of, page
+from gateway.dashboard.security import DASHBOARD
+from gateway.errors import DomainError, Forbidden, NotFound
+from gateway.principal import Principal
+from gateway.services import evidence, workflow
+from gateway.settings import Role
+from gateway.store.db import transaction
+from gateway.store.tables_dashboard import ApprovalRecord
+from gateway.store.tables_sla import SlaTimerRecord
+from gateway.store.tickets import get_ticket
+from gateway.store.units import list_units
+
+router = APIRouter(prefix=f"{DASHBOARD}/tickets")
+IN_HAND = ("signed", "dispatched", "responded", "reply_drafted")
+
+
+def evidence_dir(container: Container) -> Path:
+    """Where evidence files are kept."""
+    return Path(container.settings.data_dir) / "evidence"
+
+
+def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str, ApprovalRecord]) -> set[str]:
+    """The forms this person may use on the ticket now (the use cases check again when submitted)."""
+    status, has = ticket["status"], principal.has
+    own = visible_unit(principal) is None or ticket.get("unit") == principal.unit
+    out: set[str] = set()
+    if status == "received" and has(Role.duty):
+        out |= {"sign-off", "return"}
+    if status in ("signed", "dispatched") and has(Role.duty, Role.leader):
+        out.add("dispatch")
+    if "dispatch" in pending and has(Role.leader):
+        out.add("dispatch-approve")
+        if not pending["dispatch"].detail.get("effective"):
+            out.add("dispatch-reject")
+    if own and status in ("signed", "dispatched") and has(Role.unit, Role.duty):
+        out.add("response")
+    if own and status in IN_HAND and has(Role.unit, Role.duty):
+        out |= {"progress", "reply", "evidence"}
+    if own and status in IN_HAND and "extension" not in pending and has(Role.unit, Role.duty, Role.leader):
+        out.add("extension")
+    if "extension" in pending and has(Role.leader):
+        out |= {"extension-approve", "extension-reject"}
+    if status == "reply_drafted" and has(Role.leader):
+        out |= {"approve", "send-back"}
+    satisfaction = (ticket.get("callback") or {}).get("satisfaction")
+    if status in ("replied", "closed") and satisfaction == "dissatisfied" and has(Role.duty, Role.leader):
+        out.add("rework")
+    return out
+
+
+def _extras(session: Session, ticket_id: int) -> dict[str, Any]:
+    order = {"sign_off": 0, "response": 1, "resolution": 2, "extension": 3}
+    timers = sorted(session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id == ticket_id)),
+                    key=lambda t: (t.cycle, order.get(t.kind, 9), t.seq))
+    approvals = session.scalars(select(ApprovalRecord).where(ApprovalRecord.ticket_id == ticket_id)
+                                .order_by(ApprovalRecord.id)).all()
+    pending = {kind: rec for kind in (workflow.DISPATCH, workflow.EXTENSION)
+               if (rec := workflow.pending(session, ticket_id=ticket_id, kind=kind)) is not None}
+    due, granted = workflow.resolution_due(session, ticket=get_ticket(session, ticket_id))
+    return {"timers": timers, "approvals": approvals, "pending": pending, "resolution_due": due,
+            "extensions_granted": granted, "evidence": evidence.list_evidence(session, ticket_id=ticket_id),
+            "units": [u.name for u in list_units(session)]}
+
+
+@router.get("/{ticket_id}", response_class=HTMLResponse)
+def ticket_page(ticket_id: int, request: Request) -> Response:
+    """One ticket with everything the viewer may see and the forms they may use."""
+    principal = login_of(request).principal
+    container: Container = request.app.state.container
+    with container.sessions() as session:
+        detail = ticket_detail_for(container, session, principal, ticket_id)  # 404 outside a unit's scope
+        extras = _extras(session, ticket_id)
+    return page(request, "ticket.html", active="queue", t=detail, **extras,
+                actions=actions_for(principal, detail, extras["pending"]),
+                approval_mode=container.settings.dashboard.dispatch_approval,
+                policy=container.settings.dashboard)
+
+
+@router.post("/{ticket_id}/evidence")
+def upload_evidence(
+    ticket_id: int, request: Request, file: Annotated[UploadFile, File()],
+    note: Annotated[str, Form(max_length=500)] = "",
+) -> Response:
+    """Keep an evidence file (photo, recording, document), checked by content and size."""
+    principal = login_of(request).principal
+    container: Container = request.app.state.container
+    where = f"{DASHBOARD}/tickets/{ticket_id}"
+    try:
+        with transaction(container.sessions) as session:
+            ticket = get_ticket(session, ticket_id, for_update=True)
+            if (scope := visible_unit(principal)) is not None and ticket.unit != scope:
+                raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")
+            record = evidence.store_upload(
+                session, ticket=ticket, stream=file.file, filename=file.filename or "", note=note, principal=principal,
+                now=container.clock(), directory=evidence_dir(container),
+                max_bytes=container.settings.dashboard.upload_max_bytes,
+                allowed=container.settings.dashboard.upload_types)
+            name = record.name
+    except DomainError as exc:
+        return back(request, where + "#evidence", error=str(exc))
+    return back(request, where + "#evidence", ok=f"已上传证据：{name}")
+
+
+@router.get("/{ticket_id}/evidence/{evidence_id}")
+def download_evidence(ticket_id: int, evidence_id: int, request: Request) -> Response:
+    """The stored file, to someone who may see its ticket."""
+    principal = login_of(request).principal
+    container: Container = request.app.state.container
+    with container.sessions() as session:
+        ticket = get_ticket(session, ticket_id)
+        _check_scope(principal, ticket.unit, ticket_id)
+        record = evidence.get_evidence(session, evidence_id=evidence_id)
+    if record.ticket_id != ticket_id:
+        raise NotFound(f"证据文件不存在 (evidence {evidence_id} not found)")
+    path = evidence_dir(container) / record.stored_as
+    disposition = f"attachment; filename=\"evidence-{record.id}.{record.kind}\"; filename*=UTF-8''{quote(record.name)}"
+    return FileResponse(path, media_type=record.mime, headers={"Content-Disposition": disposition})
+
+
+def _check_scope(principal: Principal, unit: str | None, ticket_id: int) -> None:
+    scope = visible_unit(principal)
+    if scope is not None and unit != scope:
+        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")

@@ -1,0 +1,157 @@
+"""Session cookies, CSRF, and the middleware that turns a dashboard login into the request's principal.
+
+- The cookie holds a random token plus an HMAC of it (so a forged cookie never reaches the database);
+  HttpOnly, SameSite=Lax, Secure when configured, path ``/`` so that the JSON API sees it too.
+- The middleware sets ``request.state.principal`` from the session: ``gateway.api.deps.get_principal``
+  takes it when there is no bearer token, so the dashboard and the API share one authorisation.
+- CSRF: every unsafe request made with the cookie must carry the session's token, in the
+  ``X-CSRF-Token`` header (htmx, scripts) or a ``csrf_token`` form field (plain forms, checked by
+  ``require_csrf`` on every dashboard router). The login form, made before any session, uses a
+  signed double-submit cookie.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+from collections.abc import Awaitable, Callable
+
+from fastapi import Request, Response
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.base import BaseHTTPMiddleware
+
+from gateway.api.errors import error_response
+from gateway.bootstrap import Container
+from gateway.errors import Forbidden
+from gateway.services import accounts
+from gateway.store import units
+from gateway.store.db import transaction
+from gateway.store.users import shared_key
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+LOGIN_COOKIE = "hg_login"
+DASHBOARD = "/dashboard"
+
+
+def signing_key(container: Container) -> bytes:
+    """The configured session secret, or the key generated once and kept in the database."""
+    cached = container.extras.get("dashboard_key")
+    if isinstance(cached, bytes):
+        return cached
+    configured = container.settings.dashboard.session_secret
+    if configured is not None:
+        key = configured.get_secret_value().encode()
+    else:
+        with transaction(container.sessions) as session:
+            key = shared_key(session, name="dashboard", now=container.clock()).encode()
+    container.extras["dashboard_key"] = key
+    return key
+
+
+def sign(key: bytes, value: str) -> str:
+    """A short MAC of ``value``."""
+    digest = hmac.new(key, value.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:18]).decode()
+
+
+def cookie_value(key: bytes, token: str) -> str:
+    """What the session cookie holds: token and its MAC."""
+    return f"{token}.{sign(key, token)}"
+
+
+def token_from_cookie(key: bytes, value: str | None) -> str | None:
+    """The session token of a cookie whose MAC is right, else None."""
+    token, _, mac = (value or "").rpartition(".")
+    if not token or not hmac.compare_digest(sign(key, token), mac):
+        return None
+    return token
+
+
+def set_session_cookie(response: Response, container: Container, token: str) -> None:
+    """Send the session cookie with the flags a login cookie must have."""
+    policy = container.settings.dashboard
+    response.set_cookie(policy.cookie_name, cookie_value(signing_key(container), token), httponly=True,
+                        samesite="lax", secure=policy.cookie_secure, path="/", max_age=int(policy.session_ttl_s))
+
+
+def clear_session_cookie(response: Response, container: Container) -> None:
+    """Forget the session cookie in the browser."""
+    policy = container.settings.dashboard
+    response.delete_cookie(policy.cookie_name, path="/", httponly=True, samesite="lax", secure=policy.cookie_secure)
+
+
+def login_form_token(container: Container, request: Request, response: Response) -> str:
+    """A nonce cookie for the login form and the signed value its hidden field must echo."""
+    nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(24)
+    response.set_cookie(LOGIN_COOKIE, nonce, httponly=True, samesite="lax",
+                        secure=container.settings.dashboard.cookie_secure, path=DASHBOARD, max_age=3600)
+    return sign(signing_key(container), "login:" + nonce)
+
+
+def check_login_form(container: Container, request: Request, field: str) -> None:
+    """Refuse a login POST whose hidden field does not match its nonce cookie."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    expected = sign(signing_key(container), "login:" + nonce)
+    if not nonce or not hmac.compare_digest(expected, field or ""):
+        raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
+
+
+async def require_csrf(request: Request) -> None:
+    """Dependency of every dashboard router: unsafe requests carry the session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    login = getattr(request.state, "login", None)
+    if login is None:
+        return  # no session: the route's own login check answers (the login form has its own token)
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        content_type = request.headers.get("content-type", "")
+        if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            sent = str((await request.form()).get("csrf_token") or "")
+    if not hmac.compare_digest(login.record.csrf_token, sent or ""):
+        raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
+
+
+class SessionMiddleware(BaseHTTPMiddleware):
+    """Resolve the session cookie into ``request.state.principal`` / ``request.state.login``."""
+
+    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        """Attach the login, refuse cookie-authenticated API writes without the CSRF header."""
+        container: Container = request.app.state.container
+        request.state.login = None
+        if not container.extras.get("units_seeded"):
+            await run_in_threadpool(_seed_units, container)
+        raw = request.cookies.get(container.settings.dashboard.cookie_name)
+        bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
+        if raw and not bearer:
+            login = await run_in_threadpool(_resolve, container, raw)
+            if login is not None:
+                request.state.login, request.state.principal = login, login.principal
+                if request.method not in SAFE_METHODS and not request.url.path.startswith(DASHBOARD):
+                    sent = request.headers.get("x-csrf-token", "")
+                    if not hmac.compare_digest(login.record.csrf_token, sent):
+                        return error_response(403, "forbidden", "缺少或错误的 CSRF 令牌 (CSRF check failed)")
+        return await call_next(request)
+
+
+def _resolve(container: Container, raw: str) -> accounts.LoginSession | None:
+    token = token_from_cookie(signing_key(container), raw)
+    if token is None:
+        return None
+    with transaction(container.sessions) as session:
+        # Objects stay readable after the session closes (expire_on_commit=False).
+        return accounts.resolve_session(session, token=token, now=container.clock(),
+                                        policy=container.settings.dashboard)
+
+
+def _seed_units(container: Container) -> None:
+    # The directory is seeded once from the configured file; afterwards the admin edits it in the UI.
+    try:
+        with transaction(container.sessions) as session:
+            units.seed_units(session, units=units.load_directory(container.settings.dashboard.units_file),
+                             now=container.clock())
+        container.extras["units_seeded"] = True
+    except Exception:  # a database not migrated yet: try again on the next request
+        container.extras["units_seeded"] = False

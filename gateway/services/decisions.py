@@ -1,0 +1,126 @@
+"""The leader's decisions on requests (dispatch, extension) and 重办 after an unsatisfied callback.
+
+Like ``gateway.services.actions``: each checks role and state, changes the ticket, appends to the
+timeline, writes outbox rows in the same transaction and returns their ids for the caller to ring.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from gateway.errors import DomainError
+from gateway.principal import Principal
+from gateway.schema import TicketStatus
+from gateway.services import workflow
+from gateway.services.actions import STATUS_LABELS
+from gateway.services.lifecycle import ticket_changed
+from gateway.services.linking import assign_case_unit
+from gateway.settings import Role
+from gateway.store.tables_dashboard import ApprovalRecord
+from gateway.store.tickets import add_event, get_ticket
+from gateway.store.units import check_unit
+
+T = TicketStatus
+UNSATISFIED = ("dissatisfied",)
+
+
+def _waiting(session: Session, ticket_id: int, kind: str, what: str) -> ApprovalRecord:
+    record = workflow.pending(session, ticket_id=ticket_id, kind=kind, for_update=True)
+    if record is None:
+        raise DomainError(f"没有待审批的{what} (no pending {kind} request)", code="invalid_state")
+    return record
+
+
+def approve_dispatch(
+    session: Session, *, ticket_id: int, principal: Principal, now: datetime, unit: str | None = None,
+    note: str = "",
+) -> list[int]:
+    """批准派单, optionally to another unit (改派); a proposal waiting for approval takes effect now."""
+    principal.require(Role.leader, action="审批派单")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    record = _waiting(session, ticket_id, workflow.DISPATCH, "派单")
+    target = (unit or "").strip() or str(record.detail.get("unit") or "")
+    check_unit(session, name=target)
+    moved = target != ticket.unit
+    if moved or not record.detail.get("effective"):
+        if ticket.status not in (T.signed.value, T.dispatched.value):
+            raise DomainError(f"工单当前状态“{STATUS_LABELS.get(ticket.status, ticket.status)}”不能改派 "
+                              f"(ticket {ticket.id} is {ticket.status})", code="invalid_state")
+        ticket.status, ticket.unit, ticket.dispatched_at = T.dispatched.value, target, now
+        add_event(session, ticket=ticket, actor=principal.name, kind="dispatched", at=now, unit=target,
+                  approval_id=record.id)
+        assign_case_unit(session, ticket=ticket, unit=target, actor=principal.name, now=now)
+    record.state, record.decided_by, record.decided_at, record.note = "approved", principal.name, now, note or None
+    add_event(session, ticket=ticket, actor=principal.name, kind="dispatch_approved", at=now, unit=target,
+              requested_by=record.requested_by, approval_id=record.id, note=note)
+    ticket_changed(session, ticket=ticket, now=now, reason="dispatch_approved")
+    return []
+
+
+def reject_dispatch(session: Session, *, ticket_id: int, principal: Principal, reason: str, now: datetime) -> list[int]:
+    """驳回派单建议: only a proposal that has not taken effect; a dispatch in force is redirected instead."""
+    principal.require(Role.leader, action="驳回派单")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    record = _waiting(session, ticket_id, workflow.DISPATCH, "派单")
+    if record.detail.get("effective"):
+        raise DomainError("派单已生效，请选择改派单位后批准 (the dispatch is in force: redirect it instead)",
+                          code="invalid_state")
+    record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
+    add_event(session, ticket=ticket, actor=principal.name, kind="dispatch_rejected", at=now, reason=reason,
+              approval_id=record.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="dispatch_rejected")
+    return []
+
+
+def approve_extension(
+    session: Session, *, ticket_id: int, principal: Principal, now: datetime, note: str = ""
+) -> list[int]:
+    """批准延期: the request goes to the platform now, if it is still ≥ 24 h before the deadline."""
+    principal.require(Role.leader, action="审批延期")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    record = _waiting(session, ticket_id, workflow.EXTENSION, "延期申请")
+    days, reason = int(record.detail["days"]), str(record.detail["reason"])
+    due = workflow.check_extension(session, ticket=ticket, days=days, now=now)  # the rule holds at sending time
+    record.state, record.decided_by, record.decided_at, record.note = "approved", principal.name, now, note or None
+    add_event(session, ticket=ticket, actor=principal.name, kind="extension_approved", at=now, days=days,
+              requested_by=record.requested_by, approval_id=record.id, note=note)
+    ids = workflow.send_extension(session, ticket=ticket, actor=principal.name, days=days, reason=reason, now=now,
+                                  approved_by=principal.name, new_due_at=due.due_at.isoformat())
+    ticket_changed(session, ticket=ticket, now=now, reason="extension_requested")
+    return ids
+
+
+def reject_extension(
+    session: Session, *, ticket_id: int, principal: Principal, reason: str, now: datetime
+) -> list[int]:
+    """驳回延期: the unit keeps its deadline."""
+    principal.require(Role.leader, action="驳回延期")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    record = _waiting(session, ticket_id, workflow.EXTENSION, "延期申请")
+    record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
+    add_event(session, ticket=ticket, actor=principal.name, kind="extension_rejected", at=now, reason=reason,
+              approval_id=record.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="extension_rejected")
+    return []
+
+
+def mark_rework(session: Session, *, ticket_id: int, principal: Principal, reason: str, now: datetime) -> list[int]:
+    """重办: after an unsatisfied callback the matter goes back to its unit for a new handling cycle."""
+    principal.require(Role.duty, Role.leader, action="重办")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    if ticket.status not in (T.replied.value, T.closed.value):
+        raise DomainError(f"工单当前状态“{STATUS_LABELS.get(ticket.status, ticket.status)}”不能重办 "
+                          f"(ticket {ticket.id} is {ticket.status}; rework needs a sent reply)", code="invalid_state")
+    if str((ticket.callback or {}).get("satisfaction")) not in UNSATISFIED:
+        raise DomainError("只有回访不满意的工单才能重办 (rework needs an unsatisfied callback)", code="invalid_state")
+    ticket.reopen_count += 1
+    ticket.status = (T.dispatched if ticket.unit else T.signed).value
+    ticket.reply_approved_by, ticket.reply_approved_at, ticket.replied_at = None, None, None
+    ticket.updated_at = now
+    # Same kind as the platform's 重办 notice: the SLA engine opens the next cycle from this instant.
+    add_event(session, ticket=ticket, actor=principal.name, kind="reopened", at=now, reason=reason, source="bureau",
+              cycle=ticket.reopen_count + 1)
+    ticket_changed(session, ticket=ticket, now=now, reason="reopened")
+    return []

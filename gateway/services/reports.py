@@ -1,0 +1,170 @@
+"""Reports (报表) per handling unit or platform over a period, and the figures of 三率 (002 §4(3)).
+
+Every figure counts the tickets issued in the period (Asia/Shanghai days, both ends included):
+- 受理 received: those tickets.
+- 按时签收/响应/办结 %: of the timers already decided (met, or late, or open past due), the share met on
+  time; a timer still running inside its window or cancelled (returned, closed by the platform) is left out.
+  办结 uses the first handling cycle's last deadline (the extension's, when one was granted).
+- 超期 overdue: tickets with any deadline missed, in any cycle. 退回: tickets the bureau asked to return.
+  重办: tickets reopened at least once. 重复投诉: tickets linked as a repeat of an earlier complaint.
+- 响应率: on-time 先行联系 that the citizen's callback does not contradict (``contacted`` false).
+- 解决率 / 满意率: weighted callback answers (weights from settings; 基本满意 counts 0.9 by default);
+  unrated answers and callbacks the platform marked invalid are left out.
+- 综合 = weights × (响应率, 解决率, 满意率), default 0.1 / 0.5 / 0.4; shown only when all three exist.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from gateway.platforms import label
+from gateway.settings import DashboardSettings
+from gateway.sla.deadlines import SHANGHAI
+from gateway.store.tables import TicketEventRecord, TicketRecord
+from gateway.store.tables_sla import SlaTimerRecord
+
+NO_UNIT = "（未派单）"
+
+
+def ratio(num: float, den: int) -> float | None:
+    """num / den, or None when nothing was counted."""
+    return num / den if den else None
+
+
+@dataclass
+class ReportRow:
+    """The figures of one unit, platform or the whole bureau."""
+
+    key: str
+    label: str
+    received: int = 0
+    sign: list[int] = field(default_factory=lambda: [0, 0])  # [on time, decided]
+    response: list[int] = field(default_factory=lambda: [0, 0])
+    resolution: list[int] = field(default_factory=lambda: [0, 0])
+    overdue: int = 0
+    returns: int = 0
+    rework: int = 0
+    repeat: int = 0
+    responded: list[int] = field(default_factory=lambda: [0, 0])  # 响应率
+    resolved: list[float] = field(default_factory=lambda: [0.0, 0])  # 解决率 [weighted sum, answers]
+    satisfied: list[float] = field(default_factory=lambda: [0.0, 0])  # 满意率
+
+    def rates(self, weights: dict[str, float]) -> dict[str, float | None]:
+        """Every percentage of the row (0..1), and the composite score (0..100)."""
+        three = {"response": ratio(*self.responded), "resolution": ratio(self.resolved[0], int(self.resolved[1])),
+                 "satisfaction": ratio(self.satisfied[0], int(self.satisfied[1]))}
+        present = [v for v in three.values() if v is not None]
+        composite = (sum(weights.get(k, 0.0) * v for k, v in three.items() if v is not None) * 100
+                     if len(present) == len(three) else None)
+        return {"sign": ratio(*self.sign), "response_on_time": ratio(*self.response),
+                "resolution_on_time": ratio(*self.resolution), **three, "composite": composite}
+
+
+@dataclass
+class Report:
+    """A report: its rows, the bureau total, and how it was computed."""
+
+    start: date
+    end: date
+    group: str
+    rows: list[ReportRow]
+    total: ReportRow
+    weights: dict[str, float]
+
+
+def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants from 00:00 of ``start`` to 24:00 of ``end``, Shanghai time."""
+    return (datetime.combine(start, time(), tzinfo=SHANGHAI),
+            datetime.combine(end + timedelta(days=1), time(), tzinfo=SHANGHAI))
+
+
+def _outcome(timer: SlaTimerRecord, now: datetime) -> str | None:
+    if timer.state == "met" or (timer.met_at is not None and timer.met_at <= timer.due_at):
+        return "on_time"
+    if timer.state == "breached" or (timer.met_at is not None) or (timer.state == "running" and timer.due_at < now):
+        return "late"
+    return None  # still inside its window, paused, cancelled or superseded
+
+
+def build_report(
+    session: Session, *, start: date, end: date, group: str, settings: DashboardSettings, now: datetime,
+    unit: str | None = None,
+) -> Report:
+    """The report for tickets issued from ``start`` to ``end``, grouped by ``unit`` or ``platform``."""
+    lo, hi = period_bounds(start, end)
+    period = select(TicketRecord.id).where(TicketRecord.issued_at >= lo, TicketRecord.issued_at < hi)
+    if unit is not None:
+        period = period.where(TicketRecord.unit == unit)
+    tickets = session.execute(
+        select(TicketRecord.id, TicketRecord.platform, TicketRecord.unit, TicketRecord.callback,
+               TicketRecord.reopen_count).where(TicketRecord.id.in_(period))
+    ).all()
+    timers: dict[int, list[SlaTimerRecord]] = defaultdict(list)
+    for timer in session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id.in_(period))):
+        timers[timer.ticket_id].append(timer)
+    events: dict[int, list[TicketEventRecord]] = defaultdict(list)
+    for event in session.scalars(select(TicketEventRecord).where(
+            TicketEventRecord.ticket_id.in_(period),
+            TicketEventRecord.kind.in_(("return_requested", "repeat_complaint")))):
+        events[event.ticket_id].append(event)
+    rows: dict[str, ReportRow] = {}
+    total = ReportRow("total", "合计")
+    for t in tickets:
+        key = (t.unit or NO_UNIT) if group == "unit" else t.platform
+        row = rows.setdefault(key, ReportRow(key, key if group == "unit" else label(key)))
+        facts = _ticket_facts(t.id, t.callback or {}, t.reopen_count, timers[t.id], events[t.id], now, settings)
+        for target in (row, total):
+            _add(target, facts)
+    ordered = sorted(rows.values(), key=lambda r: (r.key == NO_UNIT, -r.received, r.key))
+    return Report(start, end, group, ordered, total, settings.composite_weights)
+
+
+def _ticket_facts(ticket_id: int, callback: dict[str, Any], reopen_count: int, timers: list[SlaTimerRecord],
+                  events: list[TicketEventRecord], now: datetime, settings: DashboardSettings) -> dict[str, Any]:
+    def first(kind: str) -> str | None:
+        found = [t for t in timers if t.kind == kind and t.cycle == 1]
+        return _outcome(found[0], now) if found else None
+
+    cycle_one = sorted((t for t in timers if t.kind in ("resolution", "extension") and t.cycle == 1),
+                       key=lambda t: t.seq)
+    valid = callback.get("valid") is not False
+    satisfaction, resolved = callback.get("satisfaction"), callback.get("resolved")
+    return {
+        "sign": first("sign_off"),
+        "response": first("response"),
+        "resolution": _outcome(cycle_one[-1], now) if cycle_one else None,
+        "overdue": any(_outcome(t, now) == "late" for t in timers),
+        "returns": any(e.kind == "return_requested" for e in events),
+        "rework": reopen_count > 0,
+        "repeat": any(e.kind == "repeat_complaint" and int(e.detail.get("with_ticket") or 0) < ticket_id
+                      for e in events),
+        "contact_denied": callback.get("contacted") is False,
+        "satisfaction": settings.satisfaction_weights.get(str(satisfaction)) if valid and satisfaction else None,
+        "resolved": settings.resolution_weights.get(str(resolved)) if valid and resolved else None,
+    }
+
+
+def _add(row: ReportRow, facts: dict[str, Any]) -> None:
+    row.received += 1
+    for name in ("sign", "response", "resolution"):
+        if facts[name] is not None:
+            counter: list[int] = getattr(row, name)
+            counter[1] += 1
+            counter[0] += facts[name] == "on_time"
+    if facts["response"] is not None:
+        row.responded[1] += 1
+        row.responded[0] += facts["response"] == "on_time" and not facts["contact_denied"]
+    for name in ("overdue", "returns", "rework", "repeat"):
+        setattr(row, name, getattr(row, name) + bool(facts[name]))
+    if facts["satisfaction"] is not None:
+        row.satisfied[0] += facts["satisfaction"]
+        row.satisfied[1] += 1
+    if facts["resolved"] is not None:
+        row.resolved[0] += facts["resolved"]
+        row.resolved[1] += 1

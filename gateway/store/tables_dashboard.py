@@ -1,0 +1,79 @@
+"""Workflow tables of the dashboard: the unit directory, approval requests and evidence files."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from gateway.store.db import utcnow
+from gateway.store.tables import Base, BigId
+from gateway.store.tables_sla import SlaTimerRecord
+
+
+class UnitRecord(Base):
+    """One handling unit (承办单位) a ticket can be dispatched to."""
+
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), default="")  # 派出所, 大队, 科室…
+    phone: Mapped[str] = mapped_column(String(32), default="")  # the unit's duty phone, not a person's
+    active: Mapped[bool] = mapped_column(default=True)
+    sort: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ApprovalRecord(Base):
+    """A request waiting for a leader: a duty officer's dispatch or a unit's extension (延期)."""
+
+    __tablename__ = "approvals"
+    __table_args__ = (
+        Index("ix_approvals_state_kind", "state", "kind", "id"),
+        Index("ix_approvals_ticket", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    kind: Mapped[str] = mapped_column(String(16))  # dispatch | extension
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|cancelled
+    requested_by: Mapped[str] = mapped_column(String(100))
+    requested_at: Mapped[datetime]
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)  # unit; or days, reason, due_at, new_due_at
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    note: Mapped[str | None] = mapped_column(String(2000))
+
+
+class EvidenceRecord(Base):
+    """An evidence file (photo, call recording, document) kept under ``data_dir``, checked by content."""
+
+    __tablename__ = "evidence_files"
+    __table_args__ = (Index("ix_evidence_files_ticket", "ticket_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    name: Mapped[str] = mapped_column(String(200))  # the uploader's file name, cleaned
+    kind: Mapped[str] = mapped_column(String(16))  # jpeg, png, pdf… as sniffed
+    mime: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_as: Mapped[str] = mapped_column(String(200))  # path under the evidence directory
+    note: Mapped[str] = mapped_column(String(500), default="")
+    uploaded_by: Mapped[str] = mapped_column(String(100))
+    uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    in_reply: Mapped[bool] = mapped_column(default=False)  # attached to the current reply draft
+
+
+
+# The dashboard's nearest-deadline lists and its "time left" sort read the open timers by due instant;
+# declared here (the SLA tables' module is the SLA engine's) so that the model and migration 0003 agree.
+OPEN_TIMERS_BY_DUE = Index(
+    "ix_sla_timers_open_due",
+    SlaTimerRecord.__table__.c.due_at,
+    postgresql_where=text("met_at IS NULL"),
+    sqlite_where=text("met_at IS NULL"),
+)

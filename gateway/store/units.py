@@ -1,0 +1,77 @@
+"""Repository functions for the unit directory (承办单位) that tickets are dispatched to."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from gateway.errors import DomainError
+from gateway.store.sql import insert_ignore
+from gateway.store.tables_dashboard import UnitRecord
+
+BUNDLED = Path(__file__).resolve().parents[1] / "dashboard" / "data" / "units.json"
+
+
+def list_units(session: Session, *, active_only: bool = True) -> Sequence[UnitRecord]:
+    """The directory in display order."""
+    stmt = select(UnitRecord)
+    if active_only:
+        stmt = stmt.where(UnitRecord.active.is_(True))
+    return session.scalars(stmt.order_by(UnitRecord.sort, UnitRecord.name)).all()
+
+
+def load_directory(path: Path | None) -> list[dict[str, Any]]:
+    """Units from a JSON file: a list of ``{"name", "kind", "phone"}`` (the bundled one when ``path`` is None)."""
+    data = json.loads((path or BUNDLED).read_text(encoding="utf-8"))
+    if not isinstance(data, list) or not all(isinstance(u, dict) and u.get("name") for u in data):
+        raise ValueError(f"{path or BUNDLED}: expected a JSON list of objects with a name")
+    return data
+
+
+def seed_units(session: Session, *, units: Sequence[dict[str, Any]], now: datetime) -> int:
+    """Fill an empty directory from ``units``; an existing directory is left as the admin edited it."""
+    if session.scalar(select(func.count()).select_from(UnitRecord)):
+        return 0
+    table: Any = UnitRecord.__table__
+    added = 0
+    for sort, unit in enumerate(units):
+        values = {"name": str(unit["name"]).strip(), "kind": str(unit.get("kind", "")),
+                  "phone": str(unit.get("phone", "")), "active": True, "sort": sort, "updated_at": now}
+        if insert_ignore(session, table, values, conflict=["name"]) is not None:
+            added += 1
+    return added
+
+
+def check_unit(session: Session, *, name: str) -> None:
+    """Refuse a unit that is not active in the directory (an empty directory accepts any name)."""
+    known = session.scalars(select(UnitRecord.name).where(UnitRecord.active.is_(True))).all()
+    if known and name not in known:
+        raise DomainError(f"承办单位“{name}”不在单位名录中 (unit not in the directory)", code="unknown_unit",
+                          status=422)
+
+
+def save_unit(
+    session: Session, *, unit_id: int | None, name: str, kind: str, phone: str, active: bool, sort: int,
+    now: datetime,
+) -> UnitRecord:
+    """Add a unit (``unit_id`` None) or change one; names stay unique."""
+    name = name.strip()
+    if not name:
+        raise DomainError("单位名称不能为空 (a unit needs a name)", code="invalid_request", status=422)
+    clash = session.scalars(select(UnitRecord).where(UnitRecord.name == name)).first()
+    if clash is not None and clash.id != unit_id:
+        raise DomainError(f"单位“{name}”已存在 (unit exists)", code="conflict")
+    record = UnitRecord(name=name) if unit_id is None else session.get(UnitRecord, unit_id)
+    if record is None:
+        raise DomainError(f"单位不存在 (unit {unit_id} not found)", code="not_found", status=404)
+    record.name, record.kind, record.phone, record.active, record.sort = name, kind, phone, active, sort
+    record.updated_at = now
+    session.add(record)
+    session.flush()
+    return record

@@ -1,0 +1,178 @@
+"""Every write action of the API × every role: an allowed one succeeds, a forbidden one answers 403 and
+changes nothing (tickets, timeline, outbox, approvals, evidence, alerts, inbox) — SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from gateway.api.app import create_app
+from gateway.bootstrap import Container
+from gateway.principal import Principal
+from gateway.schema import ReplyDraft
+from gateway.services import actions
+from gateway.settings import Role
+from gateway.store.db import transaction
+from gateway.store.tables import InboxRecord, OutboxRecord, TicketEventRecord, TicketRecord
+from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord
+from gateway.store.tables_sla import AlertRecord
+from tests.integration.dashboard_support import NOW, PEOPLE, REPLY, UNIT, add_ticket, build_container, token
+from tests.integration.dashboard_support import cheap_hashes as cheap_hashes
+
+DUTY = Principal("值班员甲", frozenset({Role.duty}))
+UNIT_P = Principal("城关所民警", frozenset({Role.unit}), UNIT)
+LEADER = Principal("分管领导丙", frozenset({Role.leader}))
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _do(container: Container, use_case: Callable[..., list[int]], ticket_id: int, principal: Principal,
+        **kwargs: Any) -> None:
+    with transaction(container.sessions) as session:
+        use_case(session, ticket_id=ticket_id, principal=principal, now=NOW, **kwargs)
+
+
+def _to(container: Container, ticket_id: int, stage: str) -> None:
+    """Walk a fresh ticket through the bureau's steps up to ``stage``."""
+    steps: list[tuple[str, Callable[..., list[int]], Principal, dict[str, Any]]] = [
+        ("signed", actions.sign_off, DUTY, {}),
+        ("dispatched", actions.dispatch, DUTY, {"unit": UNIT}),
+        ("responded", actions.record_response, UNIT_P, {"note": "已联系", "contact_phone": ""}),
+        ("drafted", actions.draft_reply, UNIT_P, {"draft": ReplyDraft.model_validate(REPLY)}),
+    ]
+    for name, use_case, principal, kwargs in steps:
+        _do(container, use_case, ticket_id, principal, **kwargs)
+        if name == stage:
+            return
+
+
+def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
+    """Bring a ticket to where ``action`` applies; returns the request path and its arguments."""
+    tid = add_ticket(container, f"T-{action}")
+    base = f"/api/v1/tickets/{tid}"
+    simple: dict[str, tuple[str | None, str, dict[str, Any]]] = {
+        "sign-off": (None, "/sign-off", {}),
+        "return": (None, "/return", {"json": {"reason": "不属本局管辖"}}),
+        "dispatch": ("signed", "/dispatch", {"json": {"unit": UNIT}}),
+        "dispatch-approve": ("dispatched", "/dispatch/approve", {"json": {}}),
+        "response": ("dispatched", "/response", {"json": {"note": "已联系"}}),
+        "progress": ("dispatched", "/progress", {"json": {"note": "正在核查"}}),
+        "reply": ("responded", "/reply", {"json": REPLY}),
+        "approve": ("drafted", "/reply/approve", {}),
+        "send-back": ("drafted", "/reply/send-back", {"json": {"reason": "调查情况不详"}}),
+        "extension": ("dispatched", "/extension", {"json": {"days": 3, "reason": "需调取监控"}}),
+        "evidence": ("dispatched", "/evidence", {"files": {"file": ("现场.png", PNG, "image/png")}}),
+    }
+    if action in simple:
+        stage, path, kwargs = simple[action]
+        if stage:
+            _to(container, tid, stage)
+        return base + path, kwargs
+    if action == "dispatch-reject":
+        _to(container, tid, "signed")
+        _do(container, actions.dispatch, tid, DUTY, unit=UNIT, approval="before")
+        return base + "/dispatch/reject", {"json": {"reason": "应由治安大队办理"}}
+    if action in ("extension-approve", "extension-reject"):
+        _to(container, tid, "dispatched")
+        _do(container, actions.request_extension, tid, UNIT_P, days=3, reason="需调取监控")
+        body = {"json": {"note": "同意"}} if action == "extension-approve" else {"json": {"reason": "期限内可办结"}}
+        return base + "/" + action.replace("-", "/"), body
+    if action == "rework":
+        with transaction(container.sessions) as session:
+            session.execute(update(TicketRecord).where(TicketRecord.id == tid).values(
+                status="replied", unit=UNIT, callback={"satisfaction": "dissatisfied"}))
+        return base + "/rework", {"json": {"reason": "诉求人不满意，重新核查"}}
+    if action == "replay":
+        _to(container, tid, "signed")
+        with transaction(container.sessions) as session:
+            session.execute(update(OutboxRecord).values(state="dead", last_error="400 单号不存在"))
+            row_id = session.scalars(select(OutboxRecord.id)).one()
+        return f"/api/v1/outbound/{row_id}/replay", {}
+    if action == "ack":
+        with transaction(container.sessions) as session:
+            alert = AlertRecord(dedup_key=f"t{tid}", kind="breach", severity="critical", state="active",
+                                audience="duty", ticket_id=tid, message="签收超时", fire_at=NOW, created_at=NOW)
+            session.add(alert)
+            session.flush()
+            alert_id = alert.id
+        return f"/api/v1/alerts/{alert_id}/ack", {}
+    raise AssertionError(action)
+
+
+ROUTES = {
+    "sign-off": "sign-off", "return": "return", "dispatch": "dispatch", "dispatch-approve": "dispatch/approve",
+    "dispatch-reject": "dispatch/reject", "response": "response", "progress": "progress", "reply": "reply",
+    "approve": "reply/approve", "send-back": "reply/send-back", "extension": "extension",
+    "extension-approve": "extension/approve", "extension-reject": "extension/reject", "rework": "rework",
+    "evidence": "evidence",
+}
+ALLOWED: dict[str, set[str]] = {
+    "sign-off": {"duty"},
+    "return": {"duty"},
+    "dispatch": {"duty", "leader"},
+    "dispatch-approve": {"leader"},
+    "dispatch-reject": {"leader"},
+    "response": {"duty", "unit"},
+    "progress": {"duty", "unit"},
+    "reply": {"duty", "unit"},
+    "approve": {"leader"},
+    "send-back": {"leader"},
+    "extension": {"duty", "unit", "leader"},
+    "extension-approve": {"leader"},
+    "extension-reject": {"leader"},
+    "rework": {"duty", "leader"},
+    "evidence": {"duty", "unit"},
+    "replay": {"duty"},
+    "ack": {"duty", "leader", "supervisor"},
+}
+CASES = [(action, who) for action in ALLOWED for who in PEOPLE]
+
+
+@pytest.fixture
+def container(db_url: str, make_settings: Callable[..., Any], tmp_path: Path) -> Iterator[Container]:
+    yield from build_container(db_url, make_settings, tmp_path)
+
+
+def snapshot(container: Container) -> dict[str, Any]:
+    """Everything an action could change."""
+    with container.sessions() as s:
+        return {
+            "tickets": s.execute(select(TicketRecord.id, TicketRecord.status, TicketRecord.unit, TicketRecord.version,
+                                        TicketRecord.reopen_count).order_by(TicketRecord.id)).all(),
+            "events": s.execute(select(TicketEventRecord.id, TicketEventRecord.kind)).all(),
+            "outbox": s.execute(select(OutboxRecord.id, OutboxRecord.state).order_by(OutboxRecord.id)).all(),
+            "approvals": s.execute(select(ApprovalRecord.id, ApprovalRecord.state)).all(),
+            "evidence": s.execute(select(EvidenceRecord.id)).all(),
+            "alerts": s.execute(select(AlertRecord.id, AlertRecord.state)).all(),
+            "inbox": s.execute(select(InboxRecord.id, InboxRecord.state)).all(),
+        }
+
+
+@pytest.mark.parametrize(("action", "who"), CASES, ids=[f"{a}-by-{w}" for a, w in CASES])
+def test_each_action_is_allowed_only_to_its_roles_and_a_refusal_is_a_403_that_changes_nothing(
+    container: Container, tmp_path: Path, action: str, who: str
+) -> None:
+    path, kwargs = _setup(container, action)
+    client = TestClient(create_app(container))
+    before = snapshot(container)
+    response = client.post(path, headers=token(who), **kwargs)
+    if who in ALLOWED[action] or who == "admin":
+        assert response.is_success, (response.status_code, response.text)
+        assert snapshot(container) != before
+    else:
+        assert response.status_code == 403, (response.status_code, response.text)
+        assert response.json()["error"]["code"] == "forbidden"
+        assert snapshot(container) == before
+        assert not any((tmp_path / "evidence").rglob("*.png"))
+
+
+def test_the_table_covers_every_write_route_of_a_ticket(container: Container) -> None:
+    spec = TestClient(create_app(container)).get("/openapi.json").json()
+    writes = {p for p, ops in spec["paths"].items() if "post" in ops and p.startswith("/api/v1/tickets/{ticket_id}/")}
+    covered = {"/api/v1/tickets/{ticket_id}/" + route for route in ROUTES.values()}
+    assert writes == covered

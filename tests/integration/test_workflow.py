@@ -1,0 +1,207 @@
+"""The handling workflow: dispatch approved by a leader, extensions under the ≥ 24 h rule, 重办 after an
+unsatisfied callback, evidence files checked by content, the unit directory (SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, update
+
+from gateway.api.app import create_app
+from gateway.bootstrap import Container
+from gateway.store.db import transaction
+from gateway.store.tables import OutboxRecord, TicketRecord
+from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord
+from gateway.store.tables_sla import SlaTimerRecord
+from tests.integration.dashboard_support import NOW, REPLY, UNIT, Browser, add_ticket, build_container, token
+from tests.integration.dashboard_support import cheap_hashes as cheap_hashes
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+EXE = b"MZ\x90\x00" + b"\x00" * 200
+
+
+@pytest.fixture
+def policy() -> dict[str, Any]:
+    return {}
+
+
+@pytest.fixture
+def container(db_url: str, make_settings: Callable[..., Any], tmp_path: Path,
+              policy: dict[str, Any]) -> Iterator[Container]:
+    yield from build_container(db_url, make_settings, tmp_path, **policy)
+
+
+@pytest.fixture
+def api(container: Container) -> TestClient:
+    return TestClient(create_app(container))
+
+
+def post(api: TestClient, who: str, path: str, **kwargs: Any) -> Any:
+    return api.post(path, headers=token(who), **kwargs)
+
+
+def signed(api: TestClient, container: Container, external_id: str = "W-1") -> int:
+    ticket_id = add_ticket(container, external_id)
+    assert post(api, "duty", f"/api/v1/tickets/{ticket_id}/sign-off").is_success
+    return ticket_id
+
+
+def approvals(container: Container) -> list[tuple[str, str]]:
+    with container.sessions() as s:
+        return [(a.kind, a.state) for a in s.scalars(select(ApprovalRecord).order_by(ApprovalRecord.id))]
+
+
+def test_a_duty_dispatch_takes_effect_at_once_and_waits_for_the_leaders_confirmation(
+    api: TestClient, container: Container
+) -> None:
+    ticket_id = signed(api, container)
+    body = post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT}).json()
+    assert body["status"] == "dispatched" and body["unit"] == UNIT
+    assert approvals(container) == [("dispatch", "pending")]
+    moved = post(api, "leader", f"/api/v1/tickets/{ticket_id}/dispatch/approve", json={"unit": "东城派出所"}).json()
+    assert moved["unit"] == "东城派出所" and approvals(container) == [("dispatch", "approved")]
+    assert [e["kind"] for e in moved["events"]][-2:] == ["dispatched", "dispatch_approved"]
+
+
+@pytest.mark.parametrize("policy", [{"dispatch_approval": "before"}])
+def test_under_the_before_policy_a_duty_dispatch_waits_for_the_leader(api: TestClient, container: Container) -> None:
+    ticket_id = signed(api, container)
+    proposed = post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT}).json()
+    assert proposed["status"] == "signed" and proposed["unit"] is None
+    assert post(api, "unit", f"/api/v1/tickets/{ticket_id}/response", json={}).status_code == 403
+    rejected = post(api, "leader", f"/api/v1/tickets/{ticket_id}/dispatch/reject", json={"reason": "应由治安大队办"})
+    assert rejected.json()["status"] == "signed" and approvals(container) == [("dispatch", "rejected")]
+    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    approved = post(api, "leader", f"/api/v1/tickets/{ticket_id}/dispatch/approve", json={}).json()
+    assert approved["status"] == "dispatched" and approved["unit"] == UNIT
+    assert post(api, "unit", f"/api/v1/tickets/{ticket_id}/response", json={}).is_success
+
+
+def test_the_leader_approving_the_reply_also_confirms_a_pending_dispatch(api: TestClient, container: Container) -> None:
+    ticket_id = signed(api, container)
+    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    post(api, "unit", f"/api/v1/tickets/{ticket_id}/reply", json=REPLY)
+    assert post(api, "leader", f"/api/v1/tickets/{ticket_id}/reply/approve").is_success
+    assert approvals(container) == [("dispatch", "approved")]
+
+
+def test_a_dispatch_to_a_unit_outside_the_directory_is_refused(api: TestClient, container: Container) -> None:
+    ticket_id = signed(api, container)
+    response = post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": "不存在的所"})
+    assert response.status_code == 422 and response.json()["error"]["code"] == "unknown_unit"
+    directory = api.get("/api/v1/units", headers=token("duty")).json()["items"]
+    assert directory[0]["name"] == UNIT and len(directory) > 10
+
+
+def test_a_units_extension_waits_for_the_leader_and_then_goes_to_the_platform(
+    api: TestClient, container: Container
+) -> None:
+    ticket_id = signed(api, container)
+    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    asked = post(api, "unit", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 3, "reason": "需调取监控"})
+    assert asked.is_success and "extension" not in {o["action"] for o in asked.json()["outbound"]}
+    assert approvals(container)[-1] == ("extension", "pending")
+    approved = post(api, "leader", f"/api/v1/tickets/{ticket_id}/extension/approve", json={"note": "同意"}).json()
+    assert [o["action"] for o in approved["outbound"]] == ["sign", "extension"]
+    requested = next(e for e in approved["events"] if e["kind"] == "extension_requested")
+    assert requested["detail"]["approved_by"] == "leader-api"
+    assert requested["detail"]["new_due_at"].startswith("2026-12-02T23:59:59")  # 5 working days + 3 more
+
+
+def test_an_extension_asked_less_than_24_hours_before_the_deadline_is_refused(
+    api: TestClient, container: Container
+) -> None:
+    ticket_id = signed(api, container)
+    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    container.clock = lambda: NOW + timedelta(days=7, hours=1)  # 27 Nov 11:00; due 27 Nov 23:59:59
+    refused = post(api, "unit", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 2, "reason": "来不及了"})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "extension_refused"
+    assert "24 小时" in refused.json()["error"]["message"]
+    assert approvals(container) == [("dispatch", "pending")]
+
+
+def test_a_second_extension_in_one_cycle_is_refused(api: TestClient, container: Container) -> None:
+    ticket_id = signed(api, container)
+    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    assert post(api, "leader", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 2, "reason": "复杂"}).is_success
+    again = post(api, "leader", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 1, "reason": "再延"})
+    assert again.status_code == 422 and "最多 1 次" in again.json()["error"]["message"]
+
+
+def test_rework_needs_an_unsatisfied_callback_and_opens_a_new_cycle(api: TestClient, container: Container) -> None:
+    ticket_id = signed(api, container)
+    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    with transaction(container.sessions) as s:
+        s.execute(update(TicketRecord).values(status="replied", replied_at=NOW,
+                                              callback={"satisfaction": "satisfied"}))
+    assert post(api, "duty", f"/api/v1/tickets/{ticket_id}/rework", json={"reason": "重新核查"}).status_code == 409
+    with transaction(container.sessions) as s:
+        s.execute(update(TicketRecord).values(callback={"satisfaction": "dissatisfied"}))
+    body = post(api, "duty", f"/api/v1/tickets/{ticket_id}/rework", json={"reason": "诉求人不满意"}).json()
+    assert body["status"] == "dispatched" and body["reopen_count"] == 1 and body["unit"] == UNIT
+    with container.sessions() as s:
+        cycles = s.scalars(select(SlaTimerRecord.cycle).where(SlaTimerRecord.kind == "resolution")).all()
+    assert sorted(cycles) == [1, 2]
+
+
+def test_evidence_is_checked_by_content_and_linked_to_the_reply(api: TestClient, container: Container,
+                                                                tmp_path: Path) -> None:
+    ticket_id = signed(api, container)
+    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    path = f"/api/v1/tickets/{ticket_id}/evidence"
+    disguised = post(api, "unit", path, files={"file": ("照片.jpg", EXE, "image/jpeg")})
+    assert disguised.status_code == 422 and disguised.json()["error"]["code"] == "unsupported_file"
+    kept = post(api, "unit", path, files={"file": ("../../整改后.png", PNG, "image/png")}, data={"note": "整改后"})
+    assert kept.is_success and kept.json()["type"] == "png" and kept.json()["name"] == "整改后.png"
+    stored = list((tmp_path / "evidence" / str(ticket_id)).iterdir())
+    assert len(stored) == 1 and stored[0].read_bytes() == PNG
+    browser = Browser(container)
+    browser.login("unit")
+    browser.post(f"/dashboard/tickets/{ticket_id}/response")
+    browser.post(f"/dashboard/tickets/{ticket_id}/reply", {**REPLY, "evidence": [str(kept.json()["id"])]})
+    with container.sessions() as s:
+        reply = s.get(TicketRecord, ticket_id).reply  # type: ignore[union-attr]
+        assert s.scalars(select(EvidenceRecord.in_reply)).one() is True
+    assert reply["attachments"] == [{"name": "整改后.png", "url": f"evidence:{kept.json()['id']}",
+                                     "mime": "image/png", "size": len(PNG)}]
+    assert browser.get(f"/dashboard/tickets/{ticket_id}/evidence/{kept.json()['id']}").content == PNG
+    other = Browser(container)
+    other.login("other_unit")
+    assert other.get(f"/dashboard/tickets/{ticket_id}/evidence/{kept.json()['id']}").status_code == 404
+
+
+@pytest.mark.parametrize("policy", [{"upload_max_bytes": 100}])
+def test_an_oversized_evidence_file_is_refused_and_nothing_is_kept(api: TestClient, container: Container,
+                                                                  tmp_path: Path) -> None:
+    ticket_id = signed(api, container)
+    response = post(api, "duty", f"/api/v1/tickets/{ticket_id}/evidence", files={"file": ("a.png", PNG, "image/png")})
+    assert response.status_code == 413
+    assert not any((tmp_path / "evidence").rglob("*.png"))
+    with container.sessions() as s:
+        assert s.scalars(select(EvidenceRecord)).all() == []
+
+
+def test_the_dashboard_walks_a_ticket_from_sign_off_to_the_queued_reply(container: Container) -> None:
+    ticket_id = add_ticket(container, "W-UI")
+    duty, unit, leader = Browser(container), Browser(container), Browser(container)
+    duty.login("duty"), unit.login("unit"), leader.login("leader")
+    base = f"/dashboard/tickets/{ticket_id}"
+    duty.post(f"{base}/sign-off")
+    duty.post(f"{base}/dispatch", {"unit": UNIT})
+    assert "已派单至城关派出所" in duty.flash()
+    unit.post(f"{base}/response", {"note": "已电话联系"})
+    unit.post(f"{base}/reply", {**REPLY, "investigation": "短"})
+    assert "调查情况" in unit.flash()  # the four parts are checked, with their Chinese names
+    unit.post(f"{base}/reply", REPLY)
+    assert 'id="form-approve"' in leader.get(base).text and 'id="form-approve"' not in unit.get(base).text
+    leader.post(f"{base}/reply/approve")
+    with container.sessions() as s:
+        actions = s.scalars(select(OutboxRecord.action).order_by(OutboxRecord.id)).all()
+        assert s.get(TicketRecord, ticket_id).reply_approved_by == "分管领导丙"  # type: ignore[union-attr]
+    assert actions == ["sign", "contact", "reply"]
