@@ -8,7 +8,6 @@ enforced for one is enforced for both. ``install`` wires it into an app built by
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,9 @@ from fastapi import Depends, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from gateway.dashboard.render import LoginRequired, back, page
 from gateway.dashboard.security import DASHBOARD, SessionMiddleware, require_csrf
@@ -47,7 +48,7 @@ def install(app: FastAPI) -> None:
     )
 
     app.add_middleware(SessionMiddleware)
-    app.middleware("http")(_headers)
+    app.add_middleware(SecurityHeaders)
     app.mount(f"{DASHBOARD}/static", StaticFiles(directory=STATIC), name="dashboard-static")
     for module in (routes_auth, routes_pages, routes_ticket, routes_actions, routes_ops, routes_reports,
                    routes_admin):
@@ -60,12 +61,28 @@ def _home() -> RedirectResponse:
     return RedirectResponse(f"{DASHBOARD}/", status_code=307)
 
 
-async def _headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-    response = await call_next(request)
-    if request.url.path.startswith(DASHBOARD) and not request.url.path.startswith(f"{DASHBOARD}/static"):
-        for key, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(key, value)
-    return response
+class SecurityHeaders:
+    """Security headers on dashboard pages (plain ASGI: the API and webhooks pass through untouched)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Add the headers to the response start of a dashboard page."""
+        path = scope.get("path", "") if scope["type"] == "http" else ""
+        if not path.startswith(DASHBOARD) or path.startswith(f"{DASHBOARD}/static"):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for key, value in SECURITY_HEADERS.items():
+                    if key not in headers:
+                        headers[key] = value
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
 
 
 def _html_errors(app: FastAPI) -> None:

@@ -16,11 +16,10 @@ import base64
 import hashlib
 import hmac
 import secrets
-from collections.abc import Awaitable, Callable
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
-from starlette.middleware.base import BaseHTTPMiddleware
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.api.errors import error_response
 from gateway.bootstrap import Container
@@ -114,11 +113,22 @@ async def require_csrf(request: Request) -> None:
         raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
 
 
-class SessionMiddleware(BaseHTTPMiddleware):
-    """Resolve the session cookie into ``request.state.principal`` / ``request.state.login``."""
+class SessionMiddleware:
+    """Resolve the session cookie into ``request.state.principal`` / ``request.state.login``.
 
-    async def dispatch(self, request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    A plain ASGI middleware, not ``BaseHTTPMiddleware``: that one re-wraps ``receive`` and breaks
+    streamed request bodies (the webhook reads its body with a size limit) and costs every request.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Attach the login, refuse cookie-authenticated API writes without the CSRF header."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)  # headers and state only: the body is left to the endpoint
         container: Container = request.app.state.container
         request.state.login = None
         if not container.extras.get("units_seeded"):
@@ -132,8 +142,10 @@ class SessionMiddleware(BaseHTTPMiddleware):
                 if request.method not in SAFE_METHODS and not request.url.path.startswith(DASHBOARD):
                     sent = request.headers.get("x-csrf-token", "")
                     if not hmac.compare_digest(login.record.csrf_token, sent):
-                        return error_response(403, "forbidden", "缺少或错误的 CSRF 令牌 (CSRF check failed)")
-        return await call_next(request)
+                        response = error_response(403, "forbidden", "缺少或错误的 CSRF 令牌 (CSRF check failed)")
+                        await response(scope, receive, send)
+                        return
+        await self.app(scope, receive, send)
 
 
 def _resolve(container: Container, raw: str) -> accounts.LoginSession | None:
