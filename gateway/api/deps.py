@@ -13,8 +13,8 @@ from gateway.bootstrap import Container
 from gateway.principal import Principal
 
 
-def get_container(request: Request) -> Container:
-    """The process's container, set on the app at creation."""
+async def get_container(request: Request) -> Container:
+    """The process's container, set on the app at creation (async: no thread hop for a lookup)."""
     container: Container = request.app.state.container
     return container
 
@@ -25,8 +25,8 @@ def get_session(container: Annotated[Container, Depends(get_container)]) -> Iter
         yield session
 
 
-def get_principal(request: Request, container: Annotated[Container, Depends(get_container)]) -> Principal:
-    """Bearer token (machines) or, when the dashboard is installed, the session's user."""
+async def get_principal(request: Request, container: Annotated[Container, Depends(get_container)]) -> Principal:
+    """Bearer token (machines) or the dashboard session's user (async: pure, no thread hop)."""
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token:

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from gateway.store.sql import insert_ignore
 from gateway.store.tables import PlatformStateRecord
 
 WINDOW = timedelta(hours=1)
@@ -27,10 +28,16 @@ class CircuitPolicy:
 def _state(session: Session, platform: str, now: datetime) -> PlatformStateRecord:
     state = session.get(PlatformStateRecord, platform, with_for_update=True)
     if state is None:
-        state = PlatformStateRecord(platform=platform, circuit="closed", failures=0, window_started_at=now,
-                                    window_ok=0, window_err=0)
-        session.add(state)
-        session.flush()
+        # Several workers may meet a new platform at once: insert-or-ignore, then lock the one row.
+        insert_ignore(
+            session,
+            PlatformStateRecord.__table__,  # type: ignore[arg-type]
+            {"platform": platform, "circuit": "closed", "failures": 0, "window_started_at": now,
+             "window_ok": 0, "window_err": 0},
+            conflict=["platform"],
+            returning="platform",
+        )
+        state = session.get_one(PlatformStateRecord, platform, with_for_update=True, populate_existing=True)
     if now - state.window_started_at > WINDOW:
         state.window_started_at, state.window_ok, state.window_err = now, 0, 0
     return state
