@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import multiprocessing
 import os
 import signal
 import subprocess
@@ -101,8 +102,8 @@ def start(args: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[b
     return subprocess.Popen(args, cwd=ROOT, env=os.environ | env, stdout=log.open("ab"), stderr=subprocess.STDOUT)
 
 
-async def fire(url: str, bodies: list[bytes], concurrency: int, sign: bool) -> tuple[float, list[float], int]:
-    """POST every body with ``concurrency`` in flight; returns (seconds, send times, failures)."""
+async def _fire_slice(url: str, bodies: list[bytes], concurrency: int, sign: bool) -> tuple[list[float], int]:
+    """POST every body with ``concurrency`` in flight; returns (send times, failures)."""
     sent_at: list[float] = [0.0] * len(bodies)
     failures = 0
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -123,9 +124,27 @@ async def fire(url: str, bodies: list[bytes], concurrency: int, sign: bool) -> t
                 if response.status_code != 200 or response.json().get("code") != 0:
                     failures += 1
 
-        started = time.perf_counter()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return time.perf_counter() - started, sent_at, failures
+    return sent_at, failures
+
+
+def _run_slice(job: tuple[str, list[bytes], int, bool, float]) -> tuple[list[float], int]:
+    url, bodies, concurrency, sign, start_at = job
+    time.sleep(max(0.0, start_at - time.time()))  # all client processes start together
+    return asyncio.run(_fire_slice(url, bodies, concurrency, sign))
+
+
+def fire(url: str, bodies: list[bytes], concurrency: int, sign: bool, clients: int) -> tuple[float, list[float], int]:
+    """Load from ``clients`` processes (one Python client saturates past ~8 in flight)."""
+    start_at = time.time() + 3.0  # after the client processes have started and imported
+    jobs = [(url, bodies[k::clients], concurrency, sign, start_at) for k in range(clients)]
+    with multiprocessing.get_context("spawn").Pool(clients) as pool:
+        results = pool.map(_run_slice, jobs)
+    finished = time.time()
+    sent_at: list[float] = [0.0] * len(bodies)
+    for k, (times, _) in enumerate(results):
+        sent_at[k::clients] = times
+    return finished - start_at, sent_at, sum(f for _, f in results)
 
 
 def push_bodies(orders: list[dict[str, Any]]) -> list[bytes]:
@@ -148,7 +167,8 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=2000)
     parser.add_argument("--replies", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=8,
-                        help="requests in flight (past ~8 the Python client itself becomes the bottleneck)")
+                        help="requests in flight per client process (past ~8 one Python client saturates)")
+    parser.add_argument("--clients", type=int, default=3, help="load-generating processes")
     parser.add_argument("--worker-threads", type=int, default=8)
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="hg-bench-"))
@@ -193,22 +213,22 @@ def main() -> None:
             orders = make_orders(mock_url, args.events)
             bodies = push_bodies(orders)
             warm = bodies[:50]
-            asyncio.run(fire(f"http://127.0.0.1:{echo_port}/echo", warm, args.concurrency, sign=False))
-            echo_s, _, echo_fail = asyncio.run(fire(f"http://127.0.0.1:{echo_port}/echo", bodies, args.concurrency,
-                                                    sign=False))
+            fire(f"http://127.0.0.1:{echo_port}/echo", warm, args.concurrency, sign=False, clients=args.clients)
+            echo_s, _, echo_fail = fire(f"http://127.0.0.1:{echo_port}/echo", bodies, args.concurrency,
+                                        sign=False, clients=args.clients)
             # Ingestion alone (the worker paused): what the webhook itself sustains on this machine.
             half = len(bodies) // 2
             worker = procs[2]
             worker.send_signal(signal.SIGSTOP)
-            alone_s, _, alone_fail = asyncio.run(
-                fire(f"http://127.0.0.1:{api_port}/inbound/p12345", bodies[:half], args.concurrency, sign=True))
+            alone_s, _, alone_fail = fire(f"http://127.0.0.1:{api_port}/inbound/p12345", bodies[:half],
+                                          args.concurrency, sign=True, clients=args.clients)
             worker.send_signal(signal.SIGCONT)
             with engine.connect() as conn:  # let the worker catch up before the contended run
                 while conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one() < half:
                     time.sleep(0.2)
             # Ingestion while the worker turns the same events into tickets on the same two cores.
-            ingest_s, sent_at, ingest_fail = asyncio.run(
-                fire(f"http://127.0.0.1:{api_port}/inbound/p12345", bodies[half:], args.concurrency, sign=True))
+            ingest_s, sent_at, ingest_fail = fire(f"http://127.0.0.1:{api_port}/inbound/p12345", bodies[half:],
+                                                  args.concurrency, sign=True, clients=args.clients)
             orders = orders[half:]
             deadline = time.monotonic() + 300
             with engine.connect() as conn:
@@ -220,7 +240,8 @@ def main() -> None:
                 created = dict(conn.execute(sa.text("SELECT external_id, created_at FROM tickets")).all())
             lat = [(created[o["orderNo"]].timestamp() - sent_at[i]) * 1000
                    for i, o in enumerate(orders) if o["orderNo"] in created]
-            print(f"events: {args.events}, concurrency {args.concurrency}, worker threads {args.worker_threads}")
+            print(f"events: {args.events}, {args.clients} client processes x {args.concurrency} in flight, "
+                  f"worker threads {args.worker_threads}")
             echo_rate, alone_rate = args.events / echo_s, half / alone_s
             busy_rate = (args.events - half) / ingest_s
             print(f"echo ceiling:        {echo_rate:8.0f} req/s  (failures {echo_fail})")

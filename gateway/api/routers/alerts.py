@@ -6,9 +6,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
-from gateway.alerts.store import acknowledge, list_alerts
+from gateway.alerts.store import list_alerts
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
 from gateway.api.views import local
+from gateway.services import operations
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables_sla import AlertRecord
@@ -62,5 +63,6 @@ def ack(alert_id: int, principal: PrincipalDep, container: ContainerDep) -> dict
     """Acknowledge: stops the repeats and the escalation of this alert."""
     principal.require(*WATCHERS, action="确认告警")
     with transaction(container.sessions) as session:
-        alert = acknowledge(session, alert_id=alert_id, by=principal.name, now=container.clock())
+        # The same audited use case as the dashboard's button.
+        alert = operations.acknowledge_alert(session, alert_id=alert_id, principal=principal, now=container.clock())
         return alert_view(alert)
