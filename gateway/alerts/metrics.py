@@ -18,6 +18,7 @@ from prometheus_client.registry import Collector, CollectorRegistry
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.services.health import platform_health
 from gateway.sla.deadlines import to_shanghai
 from gateway.sla.runtime import SlaRuntime
 from gateway.store.tables_sla import OPEN_STATES, AlertDeliveryRecord, AlertRecord, SlaTimerRecord
@@ -44,7 +45,43 @@ class SlaCollector(Collector):
     def _read(self) -> list[Metric]:
         with self.sessions() as session:
             return [self._timers(session), self._alerts(session), self._latency(session),
-                    self._deliveries(session), self._calendar(session)]
+                    self._deliveries(session), self._calendar(session), *self._platforms(session)]
+
+    def _platforms(self, session: Session) -> list[Metric]:
+        """Platform health (issue 4): polling, the delivery circuit, outbox backlog."""
+        now = self.clock()
+        families = {
+            "outbox_backlog": GaugeMetricFamily(
+                "hotline_platform_outbox_backlog", "Write-backs waiting per platform", labels=["platform"]),
+            "outbox_oldest_age_s": GaugeMetricFamily(
+                "hotline_platform_outbox_oldest_age_seconds", "Age of the oldest waiting write-back",
+                labels=["platform"]),
+            "outbox_dead": GaugeMetricFamily(
+                "hotline_platform_outbox_dead", "Dead write-backs waiting for a person", labels=["platform"]),
+            "inbox_failed": GaugeMetricFamily(
+                "hotline_platform_inbox_failed", "Inbound events the mapper could not read", labels=["platform"]),
+            "circuit_open": GaugeMetricFamily(
+                "hotline_platform_circuit_open", "1 while delivery to the platform is paused", labels=["platform"]),
+            "delivery_error_rate": GaugeMetricFamily(
+                "hotline_platform_delivery_error_ratio", "Failed share of deliveries this hour", labels=["platform"]),
+            "poll_age": GaugeMetricFamily(
+                "hotline_platform_last_poll_age_seconds", "Seconds since the last successful pull",
+                labels=["platform"]),
+        }
+        for item in platform_health(session, now=now):
+            if not item["enabled"]:
+                continue
+            key = [item["platform"]]
+            families["outbox_backlog"].add_metric(key, item["outbox_backlog"])
+            families["outbox_oldest_age_s"].add_metric(key, item["outbox_oldest_age_s"] or 0)
+            families["outbox_dead"].add_metric(key, item["outbox_dead"])
+            families["inbox_failed"].add_metric(key, item["inbox_failed"])
+            families["circuit_open"].add_metric(key, 0 if item["circuit"] == "closed" else 1)
+            families["delivery_error_rate"].add_metric(key, item["delivery_error_rate"])
+            last = item["last_poll_ok_at"]
+            if last is not None:
+                families["poll_age"].add_metric(key, (now - last).total_seconds())
+        return list(families.values())
 
     def _timers(self, session: Session) -> Metric:
         gauge = GaugeMetricFamily("hotline_sla_open_timers", "Open SLA timers by platform, timer and state",

@@ -180,6 +180,10 @@ def test_platform_health_shows_backlog_and_its_oldest_age(
     assert items["p12345"]["outbox_backlog"] == 0
     assert (items["fake"]["outbox_backlog"], items["fake"]["outbox_oldest_age_s"]) == (1, 600)
     assert items["fake"]["circuit"] == "closed"
+    metrics = client.get("/metrics").text
+    assert 'hotline_platform_outbox_backlog{platform="fake"} 1.0' in metrics
+    assert 'hotline_platform_outbox_oldest_age_seconds{platform="fake"} 600.0' in metrics
+    assert 'hotline_platform_circuit_open{platform="fake"} 0.0' in metrics
     assert client.get("/api/v1/platforms/health", headers=UNIT).status_code == 403
 
 
