@@ -307,6 +307,24 @@ class Settings(BaseSettings):
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     data_dir: Path = Field(default=Path("var"), description="Files: evidence uploads, SQLite default")
 
+    def _alert_sink_problems(self) -> list[str]:
+        """Robot URLs, DingTalk secrets and the SMTP password that are still placeholders."""
+        def placeholder(secret: SecretStr | None) -> bool:
+            return secret is not None and any(m in secret.get_secret_value().lower() for m in PLACEHOLDER_MARKERS)
+
+        problems = [
+            f"GATEWAY_ALERTS__WEBHOOKS ({hook.name}: {part})"
+            for hook in self.alerts.webhooks
+            for part, secret in (("url", hook.url), ("secret", hook.secret))
+            if placeholder(secret)
+        ]
+        email = self.alerts.email
+        if email.enabled and email.username and (
+            not email.password.get_secret_value() or placeholder(email.password)
+        ):
+            problems.append("GATEWAY_ALERTS__EMAIL__PASSWORD")
+        return problems
+
     def check_secrets(self) -> None:
         """Refuse to start in production with a missing or placeholder secret; names the setting."""
         if self.mode is not Mode.production:
@@ -327,6 +345,7 @@ class Settings(BaseSettings):
             or any(m in secret_value.lower() for m in PLACEHOLDER_MARKERS)
         ):
             problems.append("GATEWAY_DASHBOARD__SESSION_SECRET")
+        problems += self._alert_sink_problems()
         if problems:
             raise SystemExit(
                 "refusing to start: missing or placeholder secret in " + ", ".join(problems)

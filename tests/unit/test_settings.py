@@ -36,3 +36,14 @@ def test_production_refuses_a_placeholder_secret_and_names_the_setting(monkeypat
         settings.check_secrets()
     monkeypatch.setenv("GATEWAY_PLATFORMS__P12345__APP_SECRET", "k3Jq9vT2mX8pL4sW")
     Settings(_env_file=None).check_secrets()  # type: ignore[call-arg]
+
+
+def test_production_refuses_a_placeholder_robot_secret_and_names_the_sink(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GATEWAY_MODE", "production")
+    monkeypatch.setenv(
+        "GATEWAY_ALERTS__WEBHOOKS",
+        '[{"name": "值班群", "kind": "dingtalk", "url": "https://robot.invalid/send?access_token=k3Jq9vT2",'
+        ' "secret": "change-me"}]',
+    )
+    with pytest.raises(SystemExit, match="GATEWAY_ALERTS__WEBHOOKS \\(值班群: secret\\)"):
+        Settings(_env_file=None).check_secrets()  # type: ignore[call-arg]
