@@ -119,6 +119,8 @@ def ticket_detail(
         "reply_approved_at": local(ticket.reply_approved_at),
         "replied_at": local(ticket.replied_at),
         "callback": ticket.callback,
+        "suspended_at": local(ticket.suspended_at),
+        "suspension": ticket.suspension,
         "source_version": ticket.source_version,
         "version": ticket.version,
         "extra": ticket.extra,

@@ -46,6 +46,7 @@ class TicketFacts:
     responded_at: datetime | None = None
     replied_at: datetime | None = None
     reopen_count: int = 0
+    suspended_at: datetime | None = None
 
     @classmethod
     def of(cls, ticket: Any) -> TicketFacts:
@@ -177,4 +178,6 @@ def outcome(kind: str, facts: TicketFacts, started_at: datetime, now: datetime) 
         return "cancel", None, "平台已办结"
     if facts.status == "return_requested":
         return "pause", None, "退回申请待平台审批"
+    if facts.suspended_at is not None:
+        return "pause", None, "延期挂单"
     return "run", None, ""

@@ -78,6 +78,8 @@ class TicketRecord(Base):
     reply_approved_at: Mapped[datetime | None]
     replied_at: Mapped[datetime | None]
     callback: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    suspended_at: Mapped[datetime | None]  # 延期挂单 (002 §4(6)): the resolution clock stops
+    suspension: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -16,7 +16,7 @@ from gateway.api.app import create_app
 from gateway.bootstrap import Container
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft
-from gateway.services import actions
+from gateway.services import actions, suspension
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import InboxRecord, OutboxRecord, TicketEventRecord, TicketRecord
@@ -29,6 +29,7 @@ DUTY = Principal("值班员甲", frozenset({Role.duty}))
 UNIT_P = Principal("城关所民警", frozenset({Role.unit}), UNIT)
 LEADER = Principal("分管领导丙", frozenset({Role.leader}))
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+SUSPEND = {"reason_code": 5, "note": "需多部门联动办理", "chief": "局长甲", "expected_days": 120}
 
 
 def _do(container: Container, use_case: Callable[..., list[int]], ticket_id: int, principal: Principal,
@@ -67,6 +68,7 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
         "send-back": ("drafted", "/reply/send-back", {"json": {"reason": "调查情况不详"}}),
         "extension": ("dispatched", "/extension", {"json": {"days": 3, "reason": "需调取监控"}}),
         "evidence": ("dispatched", "/evidence", {"files": {"file": ("现场.png", PNG, "image/png")}}),
+        "suspend": ("dispatched", "/suspend", {"json": SUSPEND}),
     }
     if action in simple:
         stage, path, kwargs = simple[action]
@@ -82,6 +84,10 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
         _do(container, actions.request_extension, tid, UNIT_P, days=3, reason="需调取监控")
         body = {"json": {"note": "同意"}} if action == "extension-approve" else {"json": {"reason": "期限内可办结"}}
         return base + "/" + action.replace("-", "/"), body
+    if action == "resume":
+        _to(container, tid, "dispatched")
+        _do(container, suspension.suspend, tid, LEADER, **SUSPEND)
+        return base + "/resume", {"json": {"note": "已具备办理条件"}}
     if action == "rework":
         with transaction(container.sessions) as session:
             session.execute(update(TicketRecord).where(TicketRecord.id == tid).values(
@@ -109,7 +115,7 @@ ROUTES = {
     "dispatch-reject": "dispatch/reject", "response": "response", "progress": "progress", "reply": "reply",
     "approve": "reply/approve", "send-back": "reply/send-back", "extension": "extension",
     "extension-approve": "extension/approve", "extension-reject": "extension/reject", "rework": "rework",
-    "evidence": "evidence",
+    "evidence": "evidence", "suspend": "suspend", "resume": "resume",
 }
 ALLOWED: dict[str, set[str]] = {
     "sign-off": {"duty"},
@@ -127,6 +133,8 @@ ALLOWED: dict[str, set[str]] = {
     "extension-reject": {"leader"},
     "rework": {"duty", "leader"},
     "evidence": {"duty", "unit"},
+    "suspend": {"leader"},
+    "resume": {"leader"},
     "replay": {"duty"},
     "ack": {"duty", "leader", "supervisor"},
 }

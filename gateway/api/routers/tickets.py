@@ -14,7 +14,7 @@ from gateway.api.views import ticket_detail, ticket_summary
 from gateway.bootstrap import Container
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft
-from gateway.services import actions
+from gateway.services import actions, suspension
 from gateway.services.deadlines import ticket_deadlines
 from gateway.services.linking import case_view
 from gateway.settings import Role
@@ -61,6 +61,21 @@ class ExtensionBody(BaseModel):
 
     days: int = Field(ge=1, le=5)
     reason: str = Field(min_length=2, max_length=2000)
+
+
+class SuspendBody(BaseModel):
+    """延期挂单 (002 §4(6))."""
+
+    reason_code: int = Field(ge=1, le=8, description="规定的八种情形之一 (1–8)")
+    note: str = Field(min_length=2, max_length=2000, description="情况说明")
+    chief: str = Field(min_length=1, max_length=100, description="签字的主要领导")
+    expected_days: int = Field(ge=1, le=3650, description="预计还需办理的天数 (须超过 90)")
+
+
+class NoteBody(BaseModel):
+    """An action with an optional note."""
+
+    note: str = Field(default="", max_length=2000)
 
 
 class ProgressBody(BaseModel):
@@ -201,3 +216,16 @@ def send_back(ticket_id: int, body: ReasonBody, principal: PrincipalDep, contain
 def extension(ticket_id: int, body: ExtensionBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Ask the platform for more time (unit/leader)."""
     return _act(container, principal, ticket_id, actions.request_extension, days=body.days, reason=body.reason)
+
+
+@router.post("/{ticket_id}/suspend", summary="延期挂单")
+def suspend(ticket_id: int, body: SuspendBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Stop the resolution clock for a matter that needs more than three months (leader)."""
+    return _act(container, principal, ticket_id, suspension.suspend, reason_code=body.reason_code, note=body.note,
+                chief=body.chief, expected_days=body.expected_days)
+
+
+@router.post("/{ticket_id}/resume", summary="解除挂单")
+def resume(ticket_id: int, body: NoteBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Start the resolution clock again; the deadline moves by the suspended time (leader)."""
+    return _act(container, principal, ticket_id, suspension.resume, note=body.note)
