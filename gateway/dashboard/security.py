@@ -125,8 +125,8 @@ class SessionMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Attach the login, refuse cookie-authenticated API writes without the CSRF header."""
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if scope["type"] != "http" or scope.get("path", "").startswith("/inbound/"):
+            await self.app(scope, receive, send)  # platforms' webhooks carry no session
             return
         request = Request(scope)  # headers and state only: the body is left to the endpoint
         container: Container = request.app.state.container

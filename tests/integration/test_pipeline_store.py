@@ -319,3 +319,20 @@ def test_a_platform_that_keeps_failing_opens_the_circuit_and_delivery_pauses_wit
         from gateway.store.tables import PlatformStateRecord
 
         assert s.get_one(PlatformStateRecord, "fake").circuit == "closed"
+
+
+def test_a_push_claims_its_nonce_and_stores_once_and_a_replayed_nonce_stores_nothing(
+    sessions: sessionmaker[Session],
+) -> None:
+    item = raw("evt-1", id="A1", version=1)
+    with transaction(sessions) as s:
+        first = inbound.store_push(s, platform="fake", nonce="n1", item=item, now=NOW)
+    with transaction(sessions) as s:  # the platform re-sends the same event, freshly signed
+        again = inbound.store_push(s, platform="fake", nonce="n2", item=item, now=NOW)
+    with pytest.raises(SignatureError), transaction(sessions) as s:  # a captured request replayed
+        inbound.store_push(s, platform="fake", nonce="n1", item=raw("evt-2", id="A2", version=1), now=NOW)
+    assert first is not None and again is None
+    with sessions() as s:
+        row = s.get_one(InboxRecord, first)
+        assert (row.event_id, row.state, row.received_at) == ("evt-1", "pending", NOW)
+    assert count(sessions, InboxRecord) == 1

@@ -74,8 +74,7 @@ def _store(
         return _answer(400, 40001, f"malformed event, kept for review: {exc}")
     try:
         with transaction(container.sessions) as session:
-            inbound.claim_nonce(session, platform=platform, nonce=nonce, now=now)
-            row_id = inbound.store_item(session, platform=platform, item=item, source="push", now=now)
+            row_id = inbound.store_push(session, platform=platform, nonce=nonce, item=item, now=now)
     except SignatureError as exc:
         return _answer(401, 40100, str(exc))
     if row_id is not None:
