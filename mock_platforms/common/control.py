@@ -13,9 +13,10 @@ POST /_mock/reset      -> {"status": "reset", "platform"}
 
 from __future__ import annotations
 
+import json
 from typing import Any, Protocol
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from mock_platforms.common.faults import FaultState, FaultSwitches
@@ -45,6 +46,18 @@ class ControlTarget(Protocol):
 def control_error(status: int, message: str) -> JSONResponse:
     """Return the control API's error shape."""
     return JSONResponse({"error": message}, status_code=status)
+
+
+async def json_object(request: Request) -> dict[str, Any] | None:
+    """Return the request body as a JSON object ({} when blank), or None when it is not one."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def build_control_router(target: ControlTarget) -> APIRouter:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from mock_platforms.common.app import mock_app
 from mock_platforms.common.control import build_control_router
 from mock_platforms.common.middleware import FaultMiddleware, header_key
 from mock_platforms.common.runner import MockOptions
@@ -27,23 +26,7 @@ def create_app(config: MailboxMockConfig | None = None) -> FastAPI:
     lifespan, or when switched on through ``POST /_mock/generator``.
     """
     mock = MailboxMock(config or MailboxMockConfig())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mock.start()
-        try:
-            yield
-        finally:
-            await mock.aclose()
-
-    app = FastAPI(
-        title="mock 局长信箱 (director's mailbox)",
-        lifespan=lifespan,
-        docs_url="/_mock/docs",
-        openapi_url="/_mock/openapi.json",
-        redoc_url=None,
-    )
-    app.state.mock = mock
+    app = mock_app("mock 局长信箱 (director's mailbox)", mock)
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_middleware(

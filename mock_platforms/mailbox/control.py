@@ -9,14 +9,13 @@ POST /_mock/letters/{no}/rating       body: {"score"?, "comment"?} -> the letter
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from mock_platforms.common.control import CONTROL_PREFIX, control_error
+from mock_platforms.common.control import CONTROL_PREFIX, control_error, json_object
 from mock_platforms.mailbox.errors import ApiError
 from mock_platforms.mailbox.mock import MailboxMock
 
@@ -28,17 +27,6 @@ class RatingRequest(BaseModel):
 
     score: int | None = Field(None, ge=1, le=5)
     comment: str | None = None
-
-
-async def _json_object(request: Request) -> dict[str, Any] | None:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def build_mailbox_control_router(mock: MailboxMock) -> APIRouter:
@@ -59,7 +47,7 @@ def build_mailbox_control_router(mock: MailboxMock) -> APIRouter:
 
     @router.post("/letters", response_model=None)
     async def create_letter(request: Request) -> dict[str, Any] | JSONResponse:
-        overrides = await _json_object(request)
+        overrides = await json_object(request)
         if overrides is None:
             return control_error(400, "body must be a JSON object of letter fields")
         try:
@@ -70,7 +58,7 @@ def build_mailbox_control_router(mock: MailboxMock) -> APIRouter:
 
     @router.post("/letters/{letter_no}/changes", response_model=None)
     async def change_letter(letter_no: str, request: Request) -> dict[str, Any] | JSONResponse:
-        changes = await _json_object(request)
+        changes = await json_object(request)
         if changes is None or not changes:
             return control_error(400, "body must be a non-empty JSON object of letter fields")
         try:

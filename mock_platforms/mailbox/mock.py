@@ -12,16 +12,13 @@ Write-back rules (PLATFORMS.md §4, and our reading where it is silent):
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections.abc import Mapping
 from typing import Any
 
-from mock_platforms.common.faults import FaultState
-from mock_platforms.common.generator import GeneratorSettings, OrderGenerator
-from mock_platforms.common.ledger import Ledger, LedgerEntry
-from mock_platforms.common.ratelimit import SlidingWindowLimiter
-from mock_platforms.common.webhook import PushDispatcher
+from mock_platforms.common.base import MockBase
+from mock_platforms.common.generator import GeneratorSettings
+from mock_platforms.common.ledger import LedgerEntry
 from mock_platforms.mailbox.config import DEFAULT_MIX, MailboxMockConfig
 from mock_platforms.mailbox.errors import ApiError
 from mock_platforms.mailbox.factory import LetterFactory
@@ -39,74 +36,28 @@ RATING_COMMENTS = {
 }
 
 
-class MailboxMock:
+class MailboxMock(MockBase[MailboxMockConfig, LetterStore]):
     """Letters, write-backs, faults, generator and ledger of one mock mailbox."""
 
     platform = "mailbox"
+    _health_items = "letters"
 
     def __init__(self, config: MailboxMockConfig) -> None:
-        self.config = config
-        if not config.generator.mix:
-            config.generator.mix = dict(DEFAULT_MIX)
-        self.store = LetterStore()
+        super().__init__(config, LetterStore(), DEFAULT_MIX)  # §4 is pull only
         self.factory = LetterFactory(config.attachment_base_url, config.target_dept)
-        self.ledger = Ledger()
-        self.faults = FaultState(config.seed, config.faults)
-        self.limiter = SlidingWindowLimiter(config.rate_limit_per_s)
-        self.pushes: PushDispatcher | None = None  # §4 is pull only
-        self.generator: OrderGenerator | None = OrderGenerator(config.generator, config.seed, self._generate)
         self.auth_rejected = 0
         self.transfer_conflicts = 0
-        self._timers: set[asyncio.Task[None]] = set()
-        self._seed_rngs()
 
     def _seed_rngs(self) -> None:
         self.manual_rng = random.Random(self.config.seed + 1)
         self.rating_rng = random.Random(self.config.seed + 2)
 
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start background work (the generator, if enabled); call inside the running loop."""
-        if self.generator is not None:
-            self.generator.start()
-
-    async def aclose(self) -> None:
-        """Stop every background task."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.stop()
-
-    async def reset(self) -> None:
-        """Return to the start-up state: no letters, empty ledger, start-up switches."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.reset()
-        self.store.clear()
-        self.ledger.clear()
-        self.faults.reset()
-        self.limiter.reset()
+    # --- lifecycle (see MockBase) ------------------------------------------------------------
+    def _reset_extra(self) -> None:
         self.auth_rejected = self.transfer_conflicts = 0
-        self._seed_rngs()
-        self.start()
 
-    async def _cancel_timers(self) -> None:
-        timers = list(self._timers)
-        for task in timers:
-            task.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
-
-    def health(self) -> dict[str, Any]:
-        """Return counters for ``/_mock/health``."""
-        return {
-            "letters": len(self.store),
-            "ledger_entries": len(self.ledger.entries),
-            "duplicates": self.ledger.duplicates,
-            "transfer_conflicts": self.transfer_conflicts,
-            "auth_rejected": self.auth_rejected,
-            "rate_limited": self.limiter.rejected,
-            "faults": self.faults.snapshot(),
-            "generator": self.generator.as_json() if self.generator else None,
-        }
+    def _health_counters(self) -> dict[str, Any]:
+        return {"transfer_conflicts": self.transfer_conflicts, "auth_rejected": self.auth_rejected}
 
     def check_key(self, authorization: str | None) -> None:
         """Raise 401 ``unauthorized`` unless the header is ``Bearer {api_key}``."""
@@ -207,7 +158,8 @@ class MailboxMock:
         self.store.changed(record)
         record.answer = self._record("answer", record, body)
         if self.config.auto_rate:
-            self._later(self.config.auto_rate_delay_s, record.letter_no)
+            letter_no = record.letter_no
+            self._later(self.config.auto_rate_delay_s, lambda: self._auto_rate(letter_no))
 
     def _transfer(self, record: LetterRecord, body: dict[str, Any]) -> None:
         status = record.status
@@ -226,16 +178,10 @@ class MailboxMock:
         receipt = f"{record.letter_no}@{record.letter['updated_at']}"
         return self.ledger.record(endpoint, record.letter_no, None, receipt, body)
 
-    def _later(self, delay: float, letter_no: str) -> None:
-        async def run() -> None:
-            await asyncio.sleep(delay)
-            record = self.store.get(letter_no)
-            if record is not None and record.status == ANSWERED and record.letter.get("rating") is None:
-                self.rate(letter_no)
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
+    def _auto_rate(self, letter_no: str) -> None:
+        record = self.store.get(letter_no)
+        if record is not None and record.status == ANSWERED and record.letter.get("rating") is None:
+            self.rate(letter_no)
 
 
 def _merge(letter: dict[str, Any], changes: Mapping[str, Any]) -> None:

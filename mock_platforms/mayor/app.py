@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import FastAPI, Request
@@ -11,6 +9,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
+from mock_platforms.common.app import mock_app
 from mock_platforms.common.control import build_control_router
 from mock_platforms.common.middleware import FaultMiddleware
 from mock_platforms.common.runner import MockOptions
@@ -41,23 +40,7 @@ def create_app(config: MayorMockConfig | None = None) -> FastAPI:
     switched on through `POST /_mock/generator`.
     """
     mock = MayorMock(config or MayorMockConfig())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mock.start()
-        try:
-            yield
-        finally:
-            await mock.aclose()
-
-    app = FastAPI(
-        title="mock mayor's hotline",
-        lifespan=lifespan,
-        docs_url="/_mock/docs",
-        openapi_url="/_mock/openapi.json",
-        redoc_url=None,
-    )
-    app.state.mock = mock
+    app = mock_app("mock mayor's hotline", mock)
     app.add_exception_handler(StarletteHTTPException, _routing_error)
     app.add_middleware(
         FaultMiddleware,

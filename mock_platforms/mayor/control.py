@@ -11,14 +11,13 @@ POST /_mock/orders/{lsh}/events        {"event_type": updated|closed|callback|ex
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from mock_platforms.common.control import CONTROL_PREFIX, control_error
+from mock_platforms.common.control import CONTROL_PREFIX, control_error, json_object
 from mock_platforms.mayor import workflow
 from mock_platforms.mayor.maintenance import MayorFaultSwitches
 from mock_platforms.mayor.mock import MayorMock
@@ -67,12 +66,8 @@ def build_mayor_control_router(mock: MayorMock) -> APIRouter:
 
     @router.post("/orders", response_model=None)
     async def create_row(request: Request) -> dict[str, Any] | JSONResponse:
-        raw = await request.body()
-        try:
-            overrides = json.loads(raw) if raw.strip() else {}
-        except ValueError:
-            overrides = None
-        if not isinstance(overrides, dict):
+        overrides = await json_object(request)
+        if overrides is None:
             return control_error(400, "body must be a JSON object of row fields")
         try:
             record = mock.create_row(overrides)

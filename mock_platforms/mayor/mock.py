@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
+from mock_platforms.common.base import MockBase
 from mock_platforms.common.clock import now_cn
-from mock_platforms.common.faults import FaultState
-from mock_platforms.common.generator import GeneratorSettings, OrderGenerator
-from mock_platforms.common.ledger import Ledger
-from mock_platforms.common.ratelimit import SlidingWindowLimiter
-from mock_platforms.common.webhook import PushDispatcher
+from mock_platforms.common.generator import GeneratorSettings
 from mock_platforms.mayor import workflow
 from mock_platforms.mayor.config import DEFAULT_MIX, MayorMockConfig
 from mock_platforms.mayor.factory import RowFactory
@@ -24,63 +20,22 @@ SATISFACTIONS = ("满意", "基本满意", "不满意")
 CALLBACK_REMARKS = {"满意": "对办理结果满意", "基本满意": "问题基本解决", "不满意": "问题未解决，要求重新处理"}
 
 
-class MayorMock:
+class MayorMock(MockBase[MayorMockConfig, RowStore]):
     """Rows, write-backs, faults, maintenance pages and generator of one mock platform (no pushes)."""
 
     platform = "mayor"
 
     def __init__(self, config: MayorMockConfig) -> None:
-        self.config = config
-        if not config.generator.mix:
-            config.generator.mix = dict(DEFAULT_MIX)
-        self.store = RowStore()
+        super().__init__(config, RowStore(), DEFAULT_MIX)  # pull only (PLATFORMS.md §3)
         self.factory = RowFactory()
-        self.ledger = Ledger()
-        self.faults = FaultState(config.seed, config.faults)
         self.maintenance = MaintenanceState(config.seed, config.maintenance_rate, config.nightly_maintenance)
-        self.limiter = SlidingWindowLimiter(config.rate_limit_per_s)
-        self.pushes: PushDispatcher | None = None  # pull only (PLATFORMS.md §3)
-        self.generator: OrderGenerator | None = OrderGenerator(config.generator, config.seed, self._generate)
         self.auth_rejected = 0
         self._receipts = 0
-        self._timers: set[asyncio.Task[None]] = set()
-        self._seed_rngs()
 
-    def _seed_rngs(self) -> None:
-        self.manual_rng = random.Random(self.config.seed + 1)
-        self.decision_rng = random.Random(self.config.seed + 2)
-
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start background work (the generator, if enabled); call inside the running loop."""
-        if self.generator is not None:
-            self.generator.start()
-
-    async def aclose(self) -> None:
-        """Stop every background task."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.stop()
-
-    async def reset(self) -> None:
-        """Return to the start-up state: no rows, empty ledger, start-up switches."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.reset()
-        self.store.clear()
-        self.ledger.clear()
-        self.faults.reset()
+    # --- lifecycle (see MockBase) ------------------------------------------------------------
+    def _reset_extra(self) -> None:
         self.maintenance.reset()
-        self.limiter.reset()
         self.auth_rejected = 0
-        self._seed_rngs()
-        self.start()
-
-    async def _cancel_timers(self) -> None:
-        timers = list(self._timers)
-        for task in timers:
-            task.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
 
     def health(self) -> dict[str, Any]:
         """Return counters for `/_mock/health`."""
@@ -165,15 +120,6 @@ class MayorMock:
         elif action == "delay":
             approved = self.decision_rng.random() < self.config.auto_approve_rate
             self._later(delay, lambda: self.emit_event(lsh, "extension_decided", {"approved": approved}))
-
-    def _later(self, delay: float, action: Callable[[], object]) -> None:
-        async def run() -> None:
-            await asyncio.sleep(delay)
-            action()
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
 
     # --- platform-side changes (control API, auto decisions) ---------------------------------
     def emit_event(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
-from mock_platforms.common.control import CONTROL_PREFIX, control_error
+from mock_platforms.common.control import CONTROL_PREFIX, control_error, json_object
 from mock_platforms.p12345.errors import ApiError
 from mock_platforms.p12345.mock import P12345Mock
 
@@ -22,17 +21,6 @@ class EmitRequest(BaseModel):
     event_type: str
     data: dict[str, Any] = {}
     changes: dict[str, Any] = {}
-
-
-async def _json_object(request: Request) -> dict[str, Any] | None:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def build_p12345_control_router(mock: P12345Mock) -> APIRouter:
@@ -53,7 +41,7 @@ def build_p12345_control_router(mock: P12345Mock) -> APIRouter:
 
     @router.post("/orders", response_model=None)
     async def create_order(request: Request) -> dict[str, Any] | JSONResponse:
-        overrides = await _json_object(request)
+        overrides = await json_object(request)
         if overrides is None:
             return control_error(400, "body must be a JSON object of order fields (and optional push)")
         push = overrides.pop("push", True)

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from mock_platforms.common.base import MockBase
 from mock_platforms.common.clock import iso_cn, now_cn
-from mock_platforms.common.faults import FaultState
-from mock_platforms.common.generator import GeneratorSettings, OrderGenerator
-from mock_platforms.common.ledger import Ledger
-from mock_platforms.common.ratelimit import SlidingWindowLimiter
+from mock_platforms.common.generator import GeneratorSettings
 from mock_platforms.common.webhook import PushDispatcher
 from mock_platforms.p12345 import events, workflow
 from mock_platforms.p12345.config import DEFAULT_MIX, P12345MockConfig
@@ -42,83 +39,32 @@ def acknowledged(response: httpx.Response) -> bool:
     return isinstance(code, int) and not isinstance(code, bool) and code == 0
 
 
-class P12345Mock:
+class P12345Mock(MockBase[P12345MockConfig, OrderStore]):
     """Orders, write-backs, pushes, faults and generator of one mock platform."""
 
     platform = "p12345"
 
     def __init__(self, config: P12345MockConfig) -> None:
-        self.config = config
-        if not config.generator.mix:
-            config.generator.mix = dict(DEFAULT_MIX)
-        self.store = OrderStore()
+        super().__init__(config, OrderStore(), DEFAULT_MIX)
         self.factory = OrderFactory(config.attachment_base_url)
-        self.ledger = Ledger()
-        self.faults = FaultState(config.seed, config.faults)
-        self.limiter = SlidingWindowLimiter(config.rate_limit_per_s)
         self.verifier = SignatureVerifier(config.app_id, config.app_secret, config.signature_window_s)
-        self.pushes: PushDispatcher | None = PushDispatcher(
+        self.pushes = PushDispatcher(
             config.push_url,
             signer=lambda body: signed_headers(config.app_id, config.app_secret, body),
             acknowledged=acknowledged,
             retry_schedule=config.push_retry_schedule,
             timeout_s=config.push_timeout_s,
         )
-        self.generator: OrderGenerator | None = OrderGenerator(config.generator, config.seed, self._generate)
-        self._seed_rngs()
         self._receipts = 0
-        self._timers: set[asyncio.Task[None]] = set()
 
-    def _seed_rngs(self) -> None:
-        self.manual_rng = random.Random(self.config.seed + 1)
-        self.decision_rng = random.Random(self.config.seed + 2)
-
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start background work (the generator, if enabled); call inside the running loop."""
-        if self.generator is not None:
-            self.generator.start()
-
-    async def aclose(self) -> None:
-        """Stop every background task and close the push client."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.stop()
-        if self.pushes is not None:
-            await self.pushes.aclose()
-
-    async def reset(self) -> None:
-        """Return to the start-up state: no orders, empty ledger and push log, start-up switches."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.reset()
-        if self.pushes is not None:
-            await self.pushes.reset()
-        self.store.clear()
-        self.ledger.clear()
-        self.faults.reset()
-        self.limiter.reset()
+    # --- lifecycle (see MockBase) ------------------------------------------------------------
+    def _reset_extra(self) -> None:
         self.verifier.reset()
-        self._seed_rngs()
-        self.start()
 
-    async def _cancel_timers(self) -> None:
-        timers = list(self._timers)
-        for task in timers:
-            task.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
-
-    def health(self) -> dict[str, Any]:
-        """Return counters for `/_mock/health`."""
+    def _health_counters(self) -> dict[str, Any]:
         return {
-            "orders": len(self.store),
-            "ledger_entries": len(self.ledger.entries),
-            "duplicates": self.ledger.duplicates,
             "pushes_pending": self.pushes.pending() if self.pushes else 0,
             "auth_rejected": self.verifier.rejected,
-            "rate_limited": self.limiter.rejected,
-            "faults": self.faults.snapshot(),
-            "generator": self.generator.as_json() if self.generator else None,
         }
 
     # --- orders ------------------------------------------------------------------------------
@@ -192,15 +138,6 @@ class P12345Mock:
             return
         order_no = record.order_no
         self._later(config.auto_decide_delay_s, lambda: self._decide(order_no, kind))
-
-    def _later(self, delay: float, action: Callable[[], object]) -> None:
-        async def run() -> None:
-            await asyncio.sleep(delay)
-            action()
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
 
     def _decide(self, order_no: str, kind: str) -> None:
         record = self.store.get(order_no)

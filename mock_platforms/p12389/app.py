@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import replace
 
 from fastapi import FastAPI
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
+from mock_platforms.common.app import mock_app
 from mock_platforms.common.control import build_control_router
 from mock_platforms.common.middleware import FaultMiddleware
 from mock_platforms.common.runner import MockOptions
@@ -33,23 +32,7 @@ def create_app(config: P12389MockConfig | None = None) -> FastAPI:
     lifespan when enabled, or through ``POST /_mock/generator``.
     """
     mock = P12389Mock(config or P12389MockConfig())
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        mock.start()
-        try:
-            yield
-        finally:
-            await mock.aclose()
-
-    app = FastAPI(
-        title="mock 12389 platform",
-        lifespan=lifespan,
-        docs_url="/_mock/docs",
-        openapi_url="/_mock/openapi.json",
-        redoc_url=None,
-    )
-    app.state.mock = mock
+    app = mock_app("mock 12389 platform", mock)
     app.add_exception_handler(ApiError, handle_api_error)
     app.add_exception_handler(StarletteHTTPException, handle_http_error)
     app.add_middleware(

@@ -10,14 +10,13 @@ GET|POST /_mock/paging             body: {"arrivals_per_page": n} -> cases inser
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from mock_platforms.common.control import CONTROL_PREFIX, control_error
+from mock_platforms.common.control import CONTROL_PREFIX, control_error, json_object
 from mock_platforms.p12389.mock import P12389Mock
 from mock_platforms.p12389.xmlio import ApiError
 
@@ -37,17 +36,6 @@ class PagingUpdate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     arrivals_per_page: int = Field(ge=0, le=50)
-
-
-async def _json_object(request: Request) -> dict[str, Any] | None:
-    raw = await request.body()
-    if not raw.strip():
-        return {}
-    try:
-        body = json.loads(raw)
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def build_p12389_control_router(mock: P12389Mock) -> APIRouter:
@@ -71,7 +59,7 @@ def build_p12389_control_router(mock: P12389Mock) -> APIRouter:
 
     @router.post("/cases", response_model=None)
     async def create_case(request: Request) -> dict[str, Any] | JSONResponse:
-        overrides = await _json_object(request)
+        overrides = await json_object(request)
         if overrides is None:
             return control_error(400, "body must be a JSON object of case fields")
         try:
@@ -83,7 +71,7 @@ def build_p12389_control_router(mock: P12389Mock) -> APIRouter:
 
     @router.post("/cases/{jbbh}/changes", response_model=None)
     async def change_case(jbbh: str, request: Request) -> dict[str, Any] | JSONResponse:
-        changes = await _json_object(request)
+        changes = await json_object(request)
         if changes is None:
             return control_error(400, "body must be a JSON object of case fields")
         try:

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
+from mock_platforms.common.base import MockBase
 from mock_platforms.common.clock import add_weekdays, now_cn
-from mock_platforms.common.faults import FaultState
-from mock_platforms.common.generator import GeneratorSettings, OrderGenerator
-from mock_platforms.common.ledger import Ledger
-from mock_platforms.common.ratelimit import SlidingWindowLimiter
-from mock_platforms.common.webhook import PushDispatcher
+from mock_platforms.common.generator import GeneratorSettings
 from mock_platforms.p12389 import workflow
 from mock_platforms.p12389.auth import TokenIssuer
 from mock_platforms.p12389.config import DEFAULT_MIX, P12389MockConfig
@@ -29,79 +25,32 @@ CASE_FIELDS = frozenset(
 EVALUATIONS = ("满意", "基本满意", "不满意")
 
 
-class P12389Mock:
+class P12389Mock(MockBase[P12389MockConfig, CaseStore]):
     """Cases, tokens, write-backs, faults and generator of one mock platform."""
 
     platform = "p12389"
+    _health_items = "cases"
 
     def __init__(self, config: P12389MockConfig) -> None:
-        self.config = config
-        if not config.generator.mix:
-            config.generator.mix = dict(DEFAULT_MIX)
-        self.store = CaseStore()
+        super().__init__(config, CaseStore(), DEFAULT_MIX)  # 12389 is pull only: nothing is pushed
         self.factory = CaseFactory(config.attachment_base_url)
-        self.ledger = Ledger()
-        self.faults = FaultState(config.seed, config.faults)
-        self.limiter = SlidingWindowLimiter(config.rate_limit_per_s)
         self.tokens = TokenIssuer(config.client_id, config.client_secret, config.token_ttl_s)
-        self.generator: OrderGenerator | None = OrderGenerator(config.generator, config.seed, self._generate)
-        self.pushes: PushDispatcher | None = None  # 12389 is pull only: nothing is pushed
         self.arrivals_per_page = config.arrivals_per_page
         self.repeated_receipts = 0
         self._receipts = 0
-        self._seed_rngs()
-        self._timers: set[asyncio.Task[None]] = set()
 
-    def _seed_rngs(self) -> None:
-        self.manual_rng = random.Random(self.config.seed + 1)
-        self.decision_rng = random.Random(self.config.seed + 2)
-
-    # --- lifecycle -------------------------------------------------------------------------
-    def start(self) -> None:
-        """Start background work (the generator, if enabled); call inside the running loop."""
-        if self.generator is not None:
-            self.generator.start()
-
-    async def aclose(self) -> None:
-        """Stop every background task."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.stop()
-
-    async def reset(self) -> None:
-        """Return to the start-up state: no cases, tokens or ledger; start-up switches."""
-        await self._cancel_timers()
-        if self.generator is not None:
-            await self.generator.reset()
-        self.store.clear()
-        self.ledger.clear()
-        self.faults.reset()
-        self.limiter.reset()
+    # --- lifecycle (see MockBase) ------------------------------------------------------------
+    def _reset_extra(self) -> None:
         self.tokens.reset()
         self.tokens.ttl_s = self.config.token_ttl_s
         self.arrivals_per_page = self.config.arrivals_per_page
         self.repeated_receipts = 0
-        self._seed_rngs()
-        self.start()
 
-    async def _cancel_timers(self) -> None:
-        timers = list(self._timers)
-        for task in timers:
-            task.cancel()
-        await asyncio.gather(*timers, return_exceptions=True)
-
-    def health(self) -> dict[str, Any]:
-        """Counters for ``/_mock/health``."""
+    def _health_counters(self) -> dict[str, Any]:
         return {
-            "cases": len(self.store),
-            "ledger_entries": len(self.ledger.entries),
-            "duplicates": self.ledger.duplicates,
             "repeated_receipts": self.repeated_receipts,
             "tokens_issued": self.tokens.issued,
             "auth_rejected": self.tokens.refused_tokens + self.tokens.refused_clients,
-            "rate_limited": self.limiter.rejected,
-            "faults": self.faults.snapshot(),
-            "generator": self.generator.as_json() if self.generator else None,
         }
 
     # --- cases -------------------------------------------------------------------------------
@@ -177,15 +126,6 @@ class P12389Mock:
         if not self.config.auto_decide or action == "receipt":
             return
         self._later(self.config.auto_decide_delay_s, lambda: self._decide(jbbh, action))
-
-    def _later(self, delay: float, action: Callable[[], object]) -> None:
-        async def run() -> None:
-            await asyncio.sleep(delay)
-            action()
-
-        task = asyncio.get_running_loop().create_task(run())
-        self._timers.add(task)
-        task.add_done_callback(self._timers.discard)
 
     def _decide(self, jbbh: str, action: str) -> None:
         """The platform's own follow-up: an extension granted, a report accepted, then evaluated."""
