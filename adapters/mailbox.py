@@ -31,21 +31,18 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
+from adapters.http import NOT_SENT, quick_retry, retry_after, status_error
 from adapters.mailbox_pacing import Pacer
 from gateway.errors import (
-    AuthenticationError,
     OutcomeUnknown,
     PermanentError,
-    RateLimited,
     TransientError,
 )
 from gateway.settings import MailboxSettings
@@ -64,8 +61,6 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
     "transfer": ("POST", "transfer"),
 }
 ACCEPTED_STATUSES = frozenset({"accepted", "answered"})
-# Failures before a single byte reached the platform: safe to retry at once, even for a POST.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 
 class MailboxAdapter:
@@ -192,16 +187,11 @@ class MailboxAdapter:
         self, method: str, path: str, *, content: bytes = b"", params: Mapping[str, str | int] | None = None
     ) -> httpx.Response:
         """Send paced, retrying quickly only while the request cannot have reached the platform."""
-        retrying = Retrying(
-            stop=stop_after_attempt(2),
-            wait=wait_random(0.05, 0.25),
-            retry=retry_if_exception_type(NOT_SENT),
-            reraise=True,
-        )
+        retrying = quick_retry()
         response = retrying(self._send_once, method, path, content, params)
         if response.status_code == 429:
             # Everyone in this process waits out the platform's Retry-After, not only this caller.
-            self.pacer.pause(_retry_after(response) or 1.0)
+            self.pacer.pause(retry_after(response.headers.get("Retry-After")) or 1.0)
         return response
 
     def _send_once(
@@ -277,21 +267,5 @@ def _unwrap(response: httpx.Response, what: str) -> dict[str, Any]:
     code = str(error["code"]) if isinstance(error, dict) and error.get("code") else None
     message = str(error.get("message")) if isinstance(error, dict) and error.get("message") else ""
     text = f"mailbox {what}: HTTP {status}, {code or 'no error code'}: {message or response.text[:200]}"
-    retry_after = _retry_after(response)
-    if status == 429:
-        raise RateLimited(text, retry_after=retry_after)
-    if status in (401, 403):
-        raise AuthenticationError(text, status=status, code=code)
-    if 400 <= status < 500:
-        # 400 invalid_argument, 404 not_found, 409 conflict / already_transferred.
-        raise PermanentError(text, status=status, code=code)
-    raise TransientError(text, retry_after=retry_after)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # absent, or an HTTP-date, which §4 does not use
-    return max(0.0, seconds) if math.isfinite(seconds) else None
+    # 400 invalid_argument, 404 not_found, 409 conflict / already_transferred.
+    raise status_error(status, text, code=code, retry_after_s=retry_after(response.headers.get("Retry-After")))

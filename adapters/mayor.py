@@ -30,9 +30,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
+from adapters.http import NOT_SENT, quick_retry
 from adapters.mayor_wire import (
     FORM_CONTENT_TYPE,
     SHANGHAI,
@@ -60,8 +60,6 @@ ENDPOINTS = {"sign": "sign.do", "reply": "feedback.do", "return": "back.do", "ex
 ALREADY = {"sign": "已签收", "reply": "已反馈", "return": "已退回", "extension": "已申请延期"}
 SIGNED = frozenset({"02", "03", "04", "05"})  # zt at or past 办理中: a sign-off happened
 RETURNED = "05"
-# Failures before a single byte reached the platform: safe to retry at once, even for a POST.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 
 class MayorAdapter:
@@ -220,12 +218,7 @@ class MayorAdapter:
         self, method: str, path: str, *, content: bytes = b"", params: Mapping[str, str | int] | None = None
     ) -> httpx.Response:
         """Send with the token, retrying quickly only while the request cannot have reached the platform."""
-        retrying = Retrying(
-            stop=stop_after_attempt(2),
-            wait=wait_random(0.05, 0.25),
-            retry=retry_if_exception_type(NOT_SENT),
-            reraise=True,
-        )
+        retrying = quick_retry()
         query = {**(params or {}), "token": self._token()}
         headers = {"Content-Type": FORM_CONTENT_TYPE} if content else {}
         return retrying(self._client.request, method, path, content=content or None, params=query, headers=headers)

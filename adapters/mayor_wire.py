@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -18,7 +17,8 @@ from urllib.parse import urlencode
 
 import httpx
 
-from gateway.errors import AuthenticationError, OutcomeUnknown, PermanentError, RateLimited, TransientError
+from adapters.http import retry_after, status_error
+from gateway.errors import AuthenticationError, OutcomeUnknown, PermanentError, TransientError
 
 SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai; China has kept +08:00 without DST since 1991
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the platform's naive local times
@@ -102,14 +102,9 @@ def read_answer(response: httpx.Response, what: str, *, sent: bool, secret: str)
     (a truncated body, say) is an unknown outcome, where for a read it is merely transient.
     """
     status = response.status_code
-    if status == 429:
-        raise RateLimited(f"mayor {what}: HTTP 429 rate limited", retry_after=_retry_after(response))
-    if status in (401, 403):
-        raise AuthenticationError(f"mayor {what}: HTTP {status}", status=status)
-    if 400 <= status < 500:
-        raise PermanentError(f"mayor {what}: HTTP {status}", status=status)
     if not 200 <= status < 300:
-        raise TransientError(f"mayor {what}: HTTP {status}", retry_after=_retry_after(response))
+        raise status_error(status, f"mayor {what}: HTTP {status}",
+                           retry_after_s=retry_after(response.headers.get("Retry-After")))
     text = _decode(response)
     if text is not None and text.lstrip().startswith("<"):
         # 系统维护中: nightly maintenance and random outages answer 200 with a page, never data.
@@ -145,11 +140,3 @@ def _json_object(text: str | None) -> dict[str, Any] | None:
         return None
     return body if isinstance(body, dict) else None
 
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # absent, or an HTTP-date, which §3 does not use
-    return max(0.0, seconds) if math.isfinite(seconds) else None

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import math
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime, timedelta, timezone
@@ -26,16 +25,14 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
+from adapters.http import NOT_SENT, quick_retry, retry_after, status_error
 from adapters.p12345_signing import signed_headers, verify_headers
 from gateway.errors import (
-    AuthenticationError,
     MappingError,
     OutcomeUnknown,
     PermanentError,
-    RateLimited,
     TransientError,
 )
 from gateway.settings import P12345Settings
@@ -47,8 +44,6 @@ SNAPSHOT = "order.snapshot"
 ACTIONS = frozenset({"sign", "contact", "return", "extension", "progress", "reply"})
 MAX_PAGE_SIZE = 100
 MAX_REQUEST_ID = 64
-# Failures before a single byte reached the platform: safe to retry at once, even for a POST.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 
 class P12345Adapter:
@@ -205,12 +200,7 @@ class P12345Adapter:
         self, method: str, path: str, *, content: bytes = b"", params: Mapping[str, str | int] | None = None
     ) -> httpx.Response:
         """Send signed, retrying quickly only while the request cannot have reached the platform."""
-        retrying = Retrying(
-            stop=stop_after_attempt(2),
-            wait=wait_random(0.05, 0.25),
-            retry=retry_if_exception_type(NOT_SENT),
-            reraise=True,
-        )
+        retrying = quick_retry()
         return retrying(self._send_once, method, path, content, params)
 
     def _send_once(
@@ -280,21 +270,5 @@ def _unwrap(response: httpx.Response, what: str) -> Any:
         if code is None or not code.isdigit() or len(code) != 5:
             raise TransientError(f"p12345 {what}: HTTP {status} without the expected JSON: {message}")
         status = int(code) // 100
-    retry_after = _retry_after(response)
-    if status == 429:
-        raise RateLimited(text, retry_after=retry_after)
-    if status in (401, 403):
-        raise AuthenticationError(text, status=status, code=code)
-    if 400 <= status < 500:
-        # 400/40001 names the invalid field in its message; 404/40400 unknown order; 409/40901 state.
-        raise PermanentError(text, status=status, code=code)
-    raise TransientError(text, retry_after=retry_after)
-
-
-def _retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "").strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        return None  # absent, or an HTTP-date, which §1 does not use
-    return max(0.0, seconds) if math.isfinite(seconds) else None
+    # 400/40001 names the invalid field in its message; 404/40400 unknown order; 409/40901 state.
+    raise status_error(status, text, code=code, retry_after_s=retry_after(response.headers.get("Retry-After")))

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from adapters.p12389_http import seconds
+from adapters.http import retry_after as seconds
 from adapters.p12389_xml import XmlRefused, read_limited
 from gateway.errors import AuthenticationError, RateLimited, TransientError
 

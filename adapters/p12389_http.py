@@ -9,22 +9,19 @@ before a byte was sent are retried once at once (tenacity); any other lost answe
 
 from __future__ import annotations
 
-import math
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import httpx
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_random
 
+from adapters.http import NOT_SENT, quick_retry, retry_after, status_error
 from adapters.p12389_xml import XmlRefused, parse, read_limited, response_message
 from gateway.errors import (
     AuthenticationError,
     GatewayError,
     OutcomeUnknown,
-    PermanentError,
-    RateLimited,
     TransientError,
 )
 
@@ -32,8 +29,6 @@ if TYPE_CHECKING:
     from adapters.p12389_auth import TokenSource
 
 Params = Mapping[str, str | int] | None
-# Failures before a single byte reached the platform: safe to retry at once, even for a POST.
-NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout, httpx.ProxyError)
 
 
 @dataclass(frozen=True)
@@ -101,12 +96,7 @@ class Transport:
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/xml"}
         if content is not None:
             headers["Content-Type"] = "application/xml; charset=utf-8"
-        retrying = Retrying(
-            stop=stop_after_attempt(2),
-            wait=wait_random(0.05, 0.25),
-            retry=retry_if_exception_type(NOT_SENT),
-            reraise=True,
-        )
+        retrying = quick_retry()
         try:
             return retrying(self._once, method, path, headers, params, content)
         except NOT_SENT as exc:
@@ -122,33 +112,18 @@ class Transport:
     ) -> Answer:
         with self._client.stream(method, path, params=params, content=content, headers=headers) as response:
             body = read_limited(response)
-            status, retry_after = response.status_code, seconds(response.headers.get("Retry-After", ""))
+            status, wait_s = response.status_code, retry_after(response.headers.get("Retry-After"))
         try:
             root: ET.Element | None = parse(body)
         except XmlRefused:
             root = None
         code, message = response_message(root) if root is not None else (None, "")
-        return Answer(status=status, root=root, code=code, message=message, retry_after=retry_after)
+        return Answer(status=status, root=root, code=code, message=message, retry_after=wait_s)
 
 
 def error_for(answer: Answer, what: str) -> GatewayError:
     """The error the status and the platform's code call for."""
     status = answer.effective_status
     text = f"p12389 {what}: HTTP {answer.status}, code {answer.code}: {answer.message}"
-    if status == 429:
-        return RateLimited(text, retry_after=answer.retry_after)
-    if status in (401, 403):
-        return AuthenticationError(text, status=status, code=answer.code)
-    if 400 <= status < 500:
-        # 400 invalid field, 404 unknown case, 409 wrong state (already signed, not signed yet, closed).
-        return PermanentError(text, status=status, code=answer.code)
-    return TransientError(text, retry_after=answer.retry_after)
-
-
-def seconds(value: str) -> float | None:
-    """A ``Retry-After`` in seconds; None when absent or an HTTP-date (which §2 does not use)."""
-    try:
-        number = float(value.strip())
-    except ValueError:
-        return None
-    return max(0.0, number) if math.isfinite(number) else None
+    # 400 invalid field, 404 unknown case, 409 wrong state (already signed, not signed yet, closed).
+    return status_error(status, text, code=answer.code, retry_after_s=answer.retry_after)
