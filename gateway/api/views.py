@@ -24,17 +24,18 @@ def local(dt: datetime | None) -> str | None:
     return None if dt is None else dt.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
-def _deadlines(ticket: TicketRecord, now: datetime) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    session = object_session(ticket)  # the timers are read in the session the ticket was loaded in
-    assert session is not None, "render tickets while their session is open"
-    for name, timer in ticket_deadlines(session, ticket, now).items():
-        out[name] = {**timer, "due_at": local(timer["due_at"]), "met_at": local(timer["met_at"])}
-    return out
+def _deadlines(ticket: TicketRecord, now: datetime, timers: dict[str, dict[str, Any]] | None) -> dict[str, Any]:
+    if timers is None:
+        session = object_session(ticket)  # the timers are read in the session the ticket was loaded in
+        assert session is not None, "render tickets while their session is open"
+        timers = ticket_deadlines(session, ticket, now)
+    return {name: {**t, "due_at": local(t["due_at"]), "met_at": local(t["met_at"])} for name, t in timers.items()}
 
 
-def ticket_summary(ticket: TicketRecord, now: datetime) -> dict[str, Any]:
-    """A queue row."""
+def ticket_summary(
+    ticket: TicketRecord, now: datetime, timers: dict[str, dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    """A queue row (``timers`` from ``deadlines_for`` when a whole page is rendered)."""
     return {
         "id": ticket.id,
         "platform": ticket.platform,
@@ -49,7 +50,7 @@ def ticket_summary(ticket: TicketRecord, now: datetime) -> dict[str, Any]:
         "unit": ticket.unit,
         "issued_at": local(ticket.issued_at),
         "supervised": ticket.supervised,
-        "deadlines": _deadlines(ticket, now),
+        "deadlines": _deadlines(ticket, now, timers),
     }
 
 

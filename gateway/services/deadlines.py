@@ -64,5 +64,14 @@ def pick(timers: Iterable[SlaTimerRecord]) -> dict[str, SlaTimerRecord | None]:
 
 def ticket_deadlines(session: Session, ticket: TicketRecord, now: datetime) -> dict[str, dict[str, Any]]:
     """sign_off, response and resolution timers of a ticket."""
-    timers = session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id == ticket.id))
-    return {name: timer_view(timer, now) for name, timer in pick(timers).items()}
+    return deadlines_for(session, [ticket.id], now)[ticket.id]
+
+
+def deadlines_for(session: Session, ticket_ids: Iterable[int], now: datetime) -> dict[int, dict[str, dict[str, Any]]]:
+    """The deadlines of many tickets with one query (a queue page, not one query per row)."""
+    ids = list(ticket_ids)
+    by_ticket: dict[int, list[SlaTimerRecord]] = {tid: [] for tid in ids}
+    if ids:
+        for timer in session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id.in_(ids))):
+            by_ticket[timer.ticket_id].append(timer)
+    return {tid: {name: timer_view(t, now) for name, t in pick(ts).items()} for tid, ts in by_ticket.items()}

@@ -15,7 +15,7 @@ from gateway.bootstrap import Container
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft
 from gateway.services import actions, suspension
-from gateway.services.deadlines import ticket_deadlines
+from gateway.services.deadlines import deadlines_for
 from gateway.services.linking import case_view
 from gateway.settings import Role
 from gateway.store.db import transaction
@@ -116,14 +116,15 @@ def list_queue(
         if not batch:
             before = None
             break
+        page_timers = deadlines_for(session, [t.id for t in batch], now)
         for ticket in batch:
+            timers = page_timers[ticket.id]
             if breached is not None:
-                timers = ticket_deadlines(session, ticket, now)
                 names = [timer] if timer else list(timers)
                 is_breached = any(timers[n]["state"] == "breached" for n in names)
                 if is_breached != breached:
                     continue
-            items.append(ticket_summary(ticket, now))
+            items.append(ticket_summary(ticket, now, timers))
             if len(items) == limit:
                 break
         before = batch[-1].id if len(items) < limit else int(items[-1]["id"])
