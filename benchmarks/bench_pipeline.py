@@ -147,6 +147,12 @@ def fire(url: str, bodies: list[bytes], concurrency: int, sign: bool, clients: i
     return finished - start_at, sent_at, sum(f for _, f in results)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def push_bodies(orders: list[dict[str, Any]]) -> list[bytes]:
     return [
         json.dumps({"event_id": f"bench-{o['orderNo']}", "event_type": "order.dispatched",
@@ -210,31 +216,40 @@ def main() -> None:
 
             # --- echo ceiling and ingestion, same payloads, same concurrency
             mock_url = f"http://127.0.0.1:{mock_port}"
-            orders = make_orders(mock_url, args.events)
+            warm_n = 100  # both servers get the same warm-up (connections, pools, first commits)
+            orders = make_orders(mock_url, args.events + warm_n)
             bodies = push_bodies(orders)
-            warm = bodies[:50]
-            fire(f"http://127.0.0.1:{echo_port}/echo", warm, args.concurrency, sign=False, clients=args.clients)
-            echo_s, _, echo_fail = fire(f"http://127.0.0.1:{echo_port}/echo", bodies, args.concurrency,
-                                        sign=False, clients=args.clients)
+            warm, bodies, orders = bodies[:warm_n], bodies[warm_n:], orders[warm_n:]
+            echo_url, ingest_url = f"http://127.0.0.1:{echo_port}/echo", f"http://127.0.0.1:{api_port}/inbound/p12345"
+            api_pid, echo_pid = procs[1].pid, procs[4].pid
+            fire(echo_url, warm, args.concurrency, sign=False, clients=args.clients)
+            fire(ingest_url, warm, args.concurrency, sign=True, clients=args.clients)
+            cpu0 = cpu_seconds(echo_pid)
+            echo_s, _, echo_fail = fire(echo_url, bodies, args.concurrency, sign=False, clients=args.clients)
+            echo_cpu = (cpu_seconds(echo_pid) - cpu0) / len(bodies)
             # Ingestion alone (the worker paused): what the webhook itself sustains on this machine.
             half = len(bodies) // 2
             worker = procs[2]
+            with engine.connect() as conn:  # the warm-up's tickets first, so the worker is idle when paused
+                while conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one() < warm_n:
+                    time.sleep(0.2)
             worker.send_signal(signal.SIGSTOP)
-            alone_s, _, alone_fail = fire(f"http://127.0.0.1:{api_port}/inbound/p12345", bodies[:half],
-                                          args.concurrency, sign=True, clients=args.clients)
+            cpu0 = cpu_seconds(api_pid)
+            alone_s, _, alone_fail = fire(ingest_url, bodies[:half], args.concurrency, sign=True, clients=args.clients)
+            ingest_cpu = (cpu_seconds(api_pid) - cpu0) / half
             worker.send_signal(signal.SIGCONT)
             with engine.connect() as conn:  # let the worker catch up before the contended run
-                while conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one() < half:
+                while conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one() < warm_n + half:
                     time.sleep(0.2)
             # Ingestion while the worker turns the same events into tickets on the same two cores.
-            ingest_s, sent_at, ingest_fail = fire(f"http://127.0.0.1:{api_port}/inbound/p12345", bodies[half:],
-                                                  args.concurrency, sign=True, clients=args.clients)
+            ingest_s, sent_at, ingest_fail = fire(ingest_url, bodies[half:], args.concurrency, sign=True,
+                                                  clients=args.clients)
             orders = orders[half:]
             deadline = time.monotonic() + 300
             with engine.connect() as conn:
                 while time.monotonic() < deadline:
                     count = conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one()
-                    if count >= args.events:  # both halves
+                    if count >= warm_n + args.events:  # the warm-up and both halves
                         break
                     time.sleep(0.2)
                 created = dict(conn.execute(sa.text("SELECT external_id, created_at FROM tickets")).all())
@@ -246,9 +261,11 @@ def main() -> None:
             busy_rate = (args.events - half) / ingest_s
             print(f"echo ceiling:        {echo_rate:8.0f} req/s  (failures {echo_fail})")
             print(f"webhook ingestion:   {alone_rate:8.0f} events/s accepted, worker paused  (failures {alone_fail}; "
-                  f"{100 * alone_rate / echo_rate:.0f}% of echo)")
+                  f"{100 * alone_rate / echo_rate:.0f}% of echo; target >= 50%)")
             print(f"                     {busy_rate:8.0f} events/s accepted, worker processing alongside "
                   f"(failures {ingest_fail}; {100 * busy_rate / echo_rate:.0f}% of echo)")
+            print(f"server CPU/request:  echo {echo_cpu * 1e6:6.0f} µs, ingestion {ingest_cpu * 1e6:6.0f} µs "
+                  f"(API process, worker paused; the rest of both cores runs the load generator and PostgreSQL)")
             print(f"push -> ticket row:  p50 {pct(lat, .5):7.0f} ms  p99 {pct(lat, .99):7.0f} ms  "
                   f"({len(lat)}/{len(orders)} tickets, worker processing alongside)")
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from adapters.base import PlatformAdapter, PushVerifier
 from gateway.platforms import REGISTRY
 from gateway.services.circuit import CircuitPolicy
+from gateway.services.group_commit import GroupCommitter
 from gateway.services.ratelimit import PlatformPacer
 from gateway.settings import Settings
 from gateway.store.db import make_engine, make_session_factory, utcnow
@@ -48,9 +49,17 @@ class Container:
     clock: Callable[[], datetime] = utcnow
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     extras: dict[str, Any] = field(default_factory=dict)
+    inbound_committer: GroupCommitter[Any, Any] | None = None  # built on the first push (routers/inbound.py)
+
+    def close_inbound(self) -> None:
+        """Commit the pushes still queued and stop the committer (the next push builds a new one)."""
+        committer, self.inbound_committer = self.inbound_committer, None
+        if committer is not None:
+            committer.close()
 
     def close(self) -> None:
-        """Release connections."""
+        """Finish queued pushes, then release connections."""
+        self.close_inbound()
         for adapter in self.adapters.values():
             adapter.close()
         self.broker.close()

@@ -24,6 +24,7 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
         try:
             yield
         finally:
+            container.close_inbound()  # requests are finished: commit what they queued
             if on_stop:
                 on_stop()
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, text
+from sqlalchemy import Connection, delete, select, text
 from sqlalchemy.orm import Session
 
 from adapters.base import RawItem
 from gateway.errors import SignatureError
-from gateway.store.sql import insert_ignore
+from gateway.store.sql import insert_ignore, insert_ignore_many
 from gateway.store.tables import InboxRecord, NonceRecord, PollCursorRecord
 
 
@@ -35,9 +36,8 @@ def purge_nonces(session: Session, *, older_than: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def store_item(session: Session, *, platform: str, item: RawItem, source: str, now: datetime) -> int | None:
-    """Insert one raw item into the inbox; returns its id, or None when this event id is already stored."""
-    values: dict[str, Any] = {
+def _inbox_values(platform: str, item: RawItem, source: str, now: datetime) -> dict[str, Any]:
+    return {
         "platform": platform,
         "event_id": item.event_id,
         "source": source,
@@ -50,6 +50,11 @@ def store_item(session: Session, *, platform: str, item: RawItem, source: str, n
         "state": "pending",
         "attempts": 0,
     }
+
+
+def store_item(session: Session, *, platform: str, item: RawItem, source: str, now: datetime) -> int | None:
+    """Insert one raw item into the inbox; returns its id, or None when this event id is already stored."""
+    values = _inbox_values(platform, item, source, now)
     new_id = insert_ignore(
         session, InboxRecord.__table__, values, conflict=["platform", "event_id"]  # type: ignore[arg-type]
     )
@@ -141,35 +146,118 @@ def replay_inbox(session: Session, *, row_id: int, now: datetime) -> InboxRecord
     return row
 
 
-_PUSH_PG = text(
-    # One round trip for the webhook on PostgreSQL: the nonce claim and the inbox row together; the
-    # row is written only when the nonce was new. Measured: the webhook is bound by round trips.
+@dataclass(frozen=True)
+class Push:
+    """One verified push waiting to be stored: its platform, its signature's nonce and the raw item."""
+
+    platform: str
+    nonce: str
+    item: RawItem
+
+
+PushOutcome = int | None | SignatureError  # the new inbox id; None for an event already stored; a replay
+
+
+def store_pushes(db: Session | Connection, pushes: Sequence[Push], *, now: datetime) -> list[PushOutcome]:
+    """Claim the nonces and store a batch of pushes, atomically (group commit).
+
+    Per push, in order: the new inbox id; None when its event is already stored (a platform's
+    re-send, answered like the first); or a ``SignatureError`` when its nonce was already used (a
+    replay, stored nothing). On PostgreSQL one statement whatever the batch size, so on an
+    autocommit connection a batch costs one round trip and one commit; elsewhere two statements in
+    the caller's transaction. The webhook is bound by round trips, not rows (bench_pipeline.py).
     """
-    WITH n AS (
-        INSERT INTO webhook_nonces (platform, nonce, seen_at) VALUES (:platform, :nonce, :now)
-        ON CONFLICT DO NOTHING RETURNING 1 AS ok
+    if not pushes:
+        return []
+    claims: dict[tuple[str, str], int] = {}  # (platform, nonce) -> index of the push that claims it
+    for index, push in enumerate(pushes):
+        claims.setdefault((push.platform, push.nonce), index)
+    firsts = [pushes[i] for i in claims.values()]  # a nonce twice in one batch: the second is a replay
+    dialect = db.get_bind().dialect.name if isinstance(db, Session) else db.dialect.name
+    store = _store_pushes_pg if dialect == "postgresql" else _store_pushes_portable
+    claimed, stored = store(db, firsts, now)
+    outcomes: list[PushOutcome] = []
+    for index, push in enumerate(pushes):
+        if claims[(push.platform, push.nonce)] != index or (push.platform, push.nonce) not in claimed:
+            outcomes.append(SignatureError("nonce already used (replay)"))
+        else:  # the first push of an event gets its id; a second one in the same batch is a re-send
+            outcomes.append(stored.pop((push.platform, push.item.event_id), None))
+    return outcomes
+
+
+_Stored = tuple[set[tuple[str, str]], dict[tuple[str, str], int]]  # claimed nonces, new inbox ids by event
+
+
+def _store_pushes_portable(db: Session | Connection, pushes: list[Push], now: datetime) -> _Stored:
+    claimed = {
+        (row.platform, row.nonce)
+        for row in insert_ignore_many(
+            db,
+            NonceRecord.__table__,  # type: ignore[arg-type]
+            sorted(({"platform": p.platform, "nonce": p.nonce, "seen_at": now} for p in pushes),
+                   key=lambda r: (r["platform"], r["nonce"])),
+            conflict=["platform", "nonce"],
+            returning=["platform", "nonce"],
+        )
+    }
+    accepted = sorted((p for p in pushes if (p.platform, p.nonce) in claimed),
+                      key=lambda p: (p.platform, p.item.event_id))  # key order: concurrent batches never deadlock
+    rows = insert_ignore_many(
+        db,
+        InboxRecord.__table__,  # type: ignore[arg-type]
+        [_inbox_values(p.platform, p.item, "push", now) for p in accepted],
+        conflict=["platform", "event_id"],
+        returning=["id", "platform", "event_id"],
+    )
+    return claimed, {(row.platform, row.event_id): int(row.id) for row in rows}
+
+
+_PUSHES_PG = text(
+    # The nonce claims and the inbox rows in one statement: a row is written only when its nonce
+    # was new; rows go in key order so two committers inserting overlapping keys cannot deadlock.
+    """
+    WITH v AS (
+        SELECT * FROM unnest(CAST(:platform AS text[]), CAST(:nonce AS text[]), CAST(:event_id AS text[]),
+                             CAST(:event_type AS text[]), CAST(:external_id AS text[]), CAST(:payload AS text[]))
+            AS v(platform, nonce, event_id, event_type, external_id, payload)
+    ), n AS (
+        INSERT INTO webhook_nonces (platform, nonce, seen_at)
+        SELECT platform, nonce, :now FROM v ORDER BY platform, nonce
+        ON CONFLICT DO NOTHING RETURNING platform, nonce
     ), i AS (
         INSERT INTO inbox (platform, event_id, source, event_type, external_id, payload, received_at, state,
                            attempts, next_attempt_at, rung_at)
-        SELECT :platform, :event_id, 'push', :event_type, :external_id, :payload, :now, 'pending', 0, :now, :now
-        WHERE EXISTS (SELECT 1 FROM n)
-        ON CONFLICT (platform, event_id) DO NOTHING RETURNING id
+        SELECT v.platform, v.event_id, 'push', v.event_type, v.external_id, v.payload, :now, 'pending', 0, :now, :now
+        FROM v JOIN n ON n.platform = v.platform AND n.nonce = v.nonce
+        ORDER BY v.platform, v.event_id
+        ON CONFLICT (platform, event_id) DO NOTHING RETURNING id, platform, event_id
     )
-    SELECT (SELECT count(*) FROM n) AS nonce_ok, (SELECT id FROM i) AS id
+    SELECT platform, nonce AS key, CAST(NULL AS bigint) AS id FROM n
+    UNION ALL SELECT platform, event_id, id FROM i
     """
 )
 
 
+def _store_pushes_pg(db: Session | Connection, pushes: list[Push], now: datetime) -> _Stored:
+    params = {
+        "platform": [p.platform for p in pushes], "nonce": [p.nonce for p in pushes],
+        "event_id": [p.item.event_id for p in pushes], "event_type": [p.item.event_type for p in pushes],
+        "external_id": [p.item.external_id for p in pushes], "payload": [p.item.payload for p in pushes],
+        "now": now.astimezone(UTC).replace(tzinfo=None),  # the store keeps naive UTC (UTCDateTime)
+    }
+    claimed: set[tuple[str, str]] = set()
+    stored: dict[tuple[str, str], int] = {}
+    for platform, key, row_id in db.execute(_PUSHES_PG, params):
+        if row_id is None:
+            claimed.add((platform, key))
+        else:
+            stored[(platform, key)] = int(row_id)
+    return claimed, stored
+
+
 def store_push(session: Session, *, platform: str, nonce: str, item: RawItem, now: datetime) -> int | None:
-    """Claim the nonce and store a pushed item; the inbox id, None for a duplicate event, or ``SignatureError``."""
-    if session.get_bind().dialect.name != "postgresql":
-        claim_nonce(session, platform=platform, nonce=nonce, now=now)
-        return store_item(session, platform=platform, item=item, source="push", now=now)
-    stamp = now.astimezone(UTC).replace(tzinfo=None)  # the store keeps naive UTC (UTCDateTime)
-    nonce_ok, row_id = session.execute(_PUSH_PG, {
-        "platform": platform, "nonce": nonce, "now": stamp, "event_id": item.event_id,
-        "event_type": item.event_type, "external_id": item.external_id, "payload": item.payload,
-    }).one()
-    if not nonce_ok:
-        raise SignatureError("nonce already used (replay)")
-    return None if row_id is None else int(row_id)
+    """Claim the nonce and store one pushed item; the inbox id, None for a duplicate event, or ``SignatureError``."""
+    outcome = store_pushes(session, [Push(platform, nonce, item)], now=now)[0]
+    if isinstance(outcome, SignatureError):
+        raise outcome
+    return outcome

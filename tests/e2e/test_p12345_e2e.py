@@ -5,10 +5,13 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 
 from adapters.p12345_signing import signed_headers
 from gateway.store.tables import InboxRecord, OutboxRecord
@@ -58,6 +61,54 @@ def test_a_push_delivered_twice_gives_one_ticket(make_stack: Callable[..., Stack
     wait_for(lambda: stack.ticket_for("p12345", order["orderNo"]))
     assert [t["external_id"] for t in stack.tickets()] == [order["orderNo"]]
     assert inbox_count(stack) == 1
+
+
+def test_a_burst_of_concurrent_pushes_with_resends_and_a_replay_is_answered_push_by_push(
+    make_stack: Callable[..., Stack], db_url: str
+) -> None:
+    """Pushes arriving together share commits (group commit); each answer is still its own."""
+    stack = make_stack(platforms={"p12345": {}}, database_url=db_url)
+    orders = [new_order(stack, push=False) for _ in range(30)]
+    signed = []
+    for n, order in enumerate(orders):
+        for attempt in range(2):  # the platform re-sends each event, freshly signed
+            body = json.dumps(envelope(order, f"evt-burst-{n}"), ensure_ascii=False).encode()
+            signed.append((body, signed_headers(APP_ID, SECRET, body, now=time.time()) | {
+                "Content-Type": "application/json", "X-Attempt": str(attempt)}))
+    captured = signed[0]
+
+    def send(request: tuple[bytes, dict[str, str]]) -> httpx.Response:
+        return httpx.post(f"{stack.url}/inbound/p12345", content=request[0], headers=request[1], timeout=30)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(send, signed))
+    assert [(r.status_code, r.json()["code"]) for r in answers] == [(200, 0)] * len(signed)
+    replay = send(captured)  # a captured request sent again: same nonce
+    assert replay.status_code == 401 and "replay" in replay.json()["message"]
+    assert inbox_count(stack) == len(orders)
+    wait_for(lambda: len(stack.tickets(limit=100)) == len(orders) or None, what="a ticket per order")
+    assert sorted(t["external_id"] for t in stack.tickets(limit=100)) == sorted(o["orderNo"] for o in orders)
+
+
+def test_a_push_the_database_cannot_store_gets_503_and_its_resend_is_kept(
+    make_stack: Callable[..., Stack], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from gateway.services import inbound
+
+    stack = make_stack(platforms={"p12345": {}})
+    order = new_order(stack, push=False)
+    real = inbound.store_pushes
+
+    def database_down(*_: Any, **__: Any) -> Any:
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(inbound, "store_pushes", database_down)
+    refused = push(stack, envelope(order, "evt-outage"))
+    assert refused.status_code == 503 and refused.json()["code"] == 50300
+    assert inbox_count(stack) == 0
+    monkeypatch.setattr(inbound, "store_pushes", real)
+    assert push(stack, envelope(order, "evt-outage")).json() == {"code": 0, "message": "ok"}  # the platform re-sends
+    wait_for(lambda: stack.ticket_for("p12345", order["orderNo"]), what="the ticket after the outage")
 
 
 def test_a_push_with_a_bad_signature_gets_401_and_stores_nothing(make_stack: Callable[..., Stack]) -> None:

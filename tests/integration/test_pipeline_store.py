@@ -336,3 +336,43 @@ def test_a_push_claims_its_nonce_and_stores_once_and_a_replayed_nonce_stores_not
         row = s.get_one(InboxRecord, first)
         assert (row.event_id, row.state, row.received_at) == ("evt-1", "pending", NOW)
     assert count(sessions, InboxRecord) == 1
+
+
+def test_a_batch_of_pushes_answers_each_push_as_if_it_came_alone(sessions: sessionmaker[Session]) -> None:
+    """Group commit: new events, re-sends, replays and a nonce twice in one batch, each judged on its own."""
+    engine = sessions.kw["bind"]
+    with transaction(sessions) as s:
+        inbound.store_push(s, platform="fake", nonce="old", item=raw("evt-0", id="A0", version=1), now=NOW)
+    push = inbound.Push
+    batch = [
+        push("fake", "n1", raw("evt-1", id="A1", version=1)),  # new
+        push("fake", "n2", raw("evt-0", id="A0", version=1)),  # re-send of a stored event, fresh nonce
+        push("fake", "old", raw("evt-2", id="A2", version=1)),  # replay of a nonce already used
+        push("fake", "n3", raw("evt-3", id="A3", version=1)),  # new
+        push("fake", "n3", raw("evt-4", id="A4", version=1)),  # same nonce again in this batch: replay
+        push("fake", "n4", raw("evt-1", id="A1", version=1)),  # same event again in this batch: re-send
+        push("other", "n1", raw("evt-1", id="B1", version=1)),  # nonces and events are per platform
+    ]
+    with engine.begin() as conn:
+        outcomes = inbound.store_pushes(conn, batch, now=NOW)
+    kinds = ["replay" if isinstance(o, SignatureError) else "dup" if o is None else "new" for o in outcomes]
+    assert kinds == ["new", "dup", "replay", "new", "replay", "dup", "new"]
+    with sessions() as s:
+        stored = {(r.platform, r.event_id): r.id for r in s.scalars(select(InboxRecord))}
+        assert stored == {("fake", "evt-0"): stored[("fake", "evt-0")], ("fake", "evt-1"): outcomes[0],
+                          ("fake", "evt-3"): outcomes[3], ("other", "evt-1"): outcomes[6]}
+        assert s.get_one(InboxRecord, outcomes[3]).payload == batch[3].item.payload
+        assert s.get_one(InboxRecord, outcomes[3]).state == "pending"
+    assert "evt-2" not in {e for _, e in stored} and "evt-4" not in {e for _, e in stored}
+
+
+def test_a_batch_is_atomic_nothing_of_it_is_kept_when_it_fails(sessions: sessionmaker[Session]) -> None:
+    engine = sessions.kw["bind"]
+    batch = [inbound.Push("fake", "n1", raw("evt-1", id="A1", version=1)),
+             inbound.Push("fake", "n2", raw("evt-2", id="A2", version=1))]
+    with pytest.raises(RuntimeError), engine.begin() as conn:
+        inbound.store_pushes(conn, batch, now=NOW)
+        raise RuntimeError("the commit never happens")
+    assert count(sessions, InboxRecord) == 0
+    with engine.begin() as conn:  # and its nonces were not burnt: the platform's re-send is accepted
+        assert all(isinstance(o, int) for o in inbound.store_pushes(conn, batch, now=NOW))

@@ -73,6 +73,25 @@ def test_a_push_rung_through_redis_is_processed_by_a_worker(
         runtime.stop()
 
 
+def test_a_burst_of_inbox_rows_rings_a_few_rows_per_message_and_old_single_id_messages_still_work(
+    redis_url: str, make_container: Callable[..., Container]
+) -> None:
+    container = make_container(redis_url, FakeAdapter())
+    with transaction(container.sessions) as s:
+        ids = [inbound.store_item(s, platform="fake", item=raw(f"e{n}", id=f"A{n}", version=1), source="push",
+                                  now=container.clock()) or 0 for n in range(21)]
+    container.doorbell.inbox(ids[:20])
+    container.doorbell.process_inbox.send(ids[20])  # rung by a gateway from before ids came in lists
+    queue = container.broker.client.lrange(f"dramatiq:{container.doorbell.process_inbox.queue_name}", 0, -1)
+    assert len(queue) == 4  # 8 + 8 + 4 rows, and the old-style one: not one message per row
+    runtime = Embedded(container, scheduler=False)
+    runtime.start()
+    try:
+        wait_for(lambda: len(ticket_ids(container)) == 21)
+    finally:
+        runtime.stop()
+
+
 def test_a_write_back_whose_ring_was_lost_with_redis_is_still_sent_once_by_the_sweeper(
     redis_url: str, make_container: Callable[..., Container]
 ) -> None:
