@@ -37,6 +37,7 @@ EVENT = {
     "reopened": "重办", "evidence_uploaded": "上传证据", "outbound_replayed": "重新回传",
     "outbound_sent": "回传成功", "outbound_dead": "回传失败", "linked": "关联同一事项（一事多投）",
     "repeat_complaint": "重复投诉", "case_unit_assigned": "随案分派承办单位", "auto_signed": "自动签收",
+    "suspended": "延期挂单", "resumed": "解除挂单",
 }
 AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",
          "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",

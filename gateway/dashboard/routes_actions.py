@@ -16,7 +16,7 @@ from gateway.dashboard.render import back, login_of
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
 from gateway.schema import ReplyDraft
-from gateway.services import actions, decisions
+from gateway.services import actions, decisions, suspension
 from gateway.store.db import transaction
 
 router = APIRouter(prefix=f"{DASHBOARD}/tickets/{{ticket_id}}")
@@ -140,3 +140,20 @@ def reject_extension(ticket_id: int, request: Request, reason: Reason) -> Respon
 def rework(ticket_id: int, request: Request, reason: Reason) -> Response:
     """重办 after an unsatisfied callback."""
     return perform(request, ticket_id, decisions.mark_rework, "已标记重办，工单退回承办单位", reason=reason)
+
+
+@router.post("/suspend")
+def suspend(
+    ticket_id: int, request: Request, reason_code: Annotated[int, Form(ge=1, le=8)],
+    expected_days: Annotated[int, Form(ge=1, le=3650)], chief: Annotated[str, Form(max_length=100)],
+    note: Note = "",
+) -> Response:
+    """延期挂单 (leader, with the bureau chief's signature): the resolution clock stops."""
+    return perform(request, ticket_id, suspension.suspend, "已挂单，办结时限暂停计算", reason_code=reason_code,
+                   expected_days=expected_days, chief=chief, note=note)
+
+
+@router.post("/resume")
+def resume(ticket_id: int, request: Request, note: Annotated[str, Form(min_length=2, max_length=2000)]) -> Response:
+    """解除挂单: the resolution clock runs again, its deadline moved by the suspended time."""
+    return perform(request, ticket_id, suspension.resume, "已解除挂单，办结时限顺延挂单天数", note=note)

@@ -20,7 +20,7 @@ from gateway.dashboard.render import back, login_of, page
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError, Forbidden, NotFound
 from gateway.principal import Principal
-from gateway.services import evidence, workflow
+from gateway.services import evidence, suspension, workflow
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables_dashboard import ApprovalRecord
@@ -60,6 +60,10 @@ def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str,
         out |= {"extension-approve", "extension-reject"}
     if status == "reply_drafted" and has(Role.leader):
         out |= {"approve", "send-back"}
+    if status in suspension.OPEN and not ticket.get("suspended_at") and has(Role.leader):
+        out.add("suspend")
+    if ticket.get("suspended_at") and has(Role.leader):
+        out.add("resume")
     satisfaction = (ticket.get("callback") or {}).get("satisfaction")
     if status in ("replied", "closed") and satisfaction == "dissatisfied" and has(Role.duty, Role.leader):
         out.add("rework")
@@ -89,6 +93,7 @@ def ticket_page(ticket_id: int, request: Request) -> Response:
         detail = ticket_detail_for(container, session, principal, ticket_id)  # 404 outside a unit's scope
         extras = _extras(session, ticket_id)
     return page(request, "ticket.html", active="queue", t=detail, **extras,
+                suspension_reasons=suspension.REASONS, suspension_min_days=suspension.MIN_DAYS,
                 actions=actions_for(principal, detail, extras["pending"]),
                 approval_mode=container.settings.dashboard.dispatch_approval,
                 policy=container.settings.dashboard)

@@ -205,3 +205,47 @@ def test_the_dashboard_walks_a_ticket_from_sign_off_to_the_queued_reply(containe
         actions = s.scalars(select(OutboxRecord.action).order_by(OutboxRecord.id)).all()
         assert s.get(TicketRecord, ticket_id).reply_approved_by == "分管领导丙"  # type: ignore[union-attr]
     assert actions == ["sign", "contact", "reply"]
+
+
+def test_a_leader_suspends_and_resumes_a_ticket_from_the_dashboard_and_the_resolution_clock_follows(
+    container: Container,
+) -> None:
+    """延期挂单 on the ticket page: leader only, refused outside the rules, the clock paused and moved on."""
+    ticket_id = add_ticket(container, "W-HANG")
+    duty, leader = Browser(container), Browser(container)
+    duty.login("duty"), leader.login("leader")
+    base = f"/dashboard/tickets/{ticket_id}"
+    duty.post(f"{base}/sign-off")
+    assert 'id="form-suspend"' in leader.get(base).text and 'id="form-suspend"' not in duty.get(base).text
+    rule = {"reason_code": "5", "expected_days": "120", "chief": "局长甲", "note": "需住建、公安多部门联动"}
+
+    duty.post(f"{base}/suspend", rule)  # the form is not shown to a duty officer, and posting it is refused
+    assert duty.flash().startswith("error:")
+    leader.post(f"{base}/suspend", {**rule, "expected_days": "60"})
+    assert "三个月" in leader.flash()  # refused with the rule it breaks, in Chinese
+    with container.sessions() as s:
+        assert s.get_one(TicketRecord, ticket_id).suspended_at is None
+        due_before = s.scalars(select(SlaTimerRecord.due_at).where(
+            SlaTimerRecord.ticket_id == ticket_id, SlaTimerRecord.kind == "resolution")).one()
+
+    leader.post(f"{base}/suspend", rule)
+    assert "已挂单" in leader.flash()
+    page = leader.get(base).text
+    assert 'id="suspended-badge"' in page and "局长甲" in page and "需要多地、多部门联动办理" in page
+    assert 'id="form-resume"' in page and 'id="form-suspend"' not in page
+    assert "挂单" in leader.get("/dashboard/queue").text
+    with container.sessions() as s:
+        timer = s.scalars(select(SlaTimerRecord).where(
+            SlaTimerRecord.ticket_id == ticket_id, SlaTimerRecord.kind == "resolution")).one()
+        assert timer.state == "paused"
+
+    container.clock = lambda: NOW + timedelta(hours=1)  # (within the dashboard session's idle limit)
+    leader.post(f"{base}/resume", {"note": "已具备办理条件"})
+    assert "已解除挂单" in leader.flash()
+    with container.sessions() as s:
+        ticket = s.get_one(TicketRecord, ticket_id)
+        timer = s.scalars(select(SlaTimerRecord).where(
+            SlaTimerRecord.ticket_id == ticket_id, SlaTimerRecord.kind == "resolution")).one()
+        assert ticket.suspended_at is None and timer.state == "running"
+        assert timer.due_at == due_before + timedelta(hours=1)
+    assert "解除挂单" in leader.get(base).text  # on the timeline
