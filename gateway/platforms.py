@@ -30,11 +30,13 @@ class PlatformSpec:
     make_mapper: Callable[[], Mapper]
     pushes: bool  # the platform pushes to /inbound/{key} (its adapter is also a PushVerifier)
     actions: frozenset[str]  # write-backs the platform has; others are recorded locally only
+    takes_files: bool = False  # write-backs carry attachments the platform fetches by URL
 
 
 REGISTRY: dict[str, PlatformSpec] = {
     "p12345": PlatformSpec("p12345", "12345政务服务便民热线", P12345Adapter, P12345Mapper, pushes=True,
-                           actions=frozenset({"sign", "contact", "return", "extension", "progress", "reply"})),
+                           actions=frozenset({"sign", "contact", "return", "extension", "progress", "reply"}),
+                           takes_files=True),
     "p12389": PlatformSpec("p12389", "12389公安机关举报投诉平台", P12389Adapter, P12389Mapper, pushes=False,
                            actions=frozenset({"sign", "extension", "reply"})),
     "mayor": PlatformSpec("mayor", "市长热线", MayorAdapter, MayorMapper, pushes=False,

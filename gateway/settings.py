@@ -246,6 +246,9 @@ class DashboardSettings(BaseModel):
     login_max_failures: int = Field(default=5, description="Wrong passwords in a row before the account locks")
     login_lockout_s: float = Field(default=900.0, description="How long a locked account stays locked")
     upload_max_bytes: int = Field(default=20 * 1_048_576, description="Largest evidence file accepted")
+    evidence_link_days: int = Field(
+        default=90, ge=1, description="How long a platform may fetch a reply's evidence file from its signed link"
+    )
     upload_types: list[str] = Field(
         default_factory=lambda: ["jpeg", "png", "gif", "webp", "pdf", "mp3", "wav", "amr", "m4a", "mp4"],
         description="Evidence file types accepted, by content (magic bytes), not by name",
@@ -292,7 +295,10 @@ class Settings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="API bind address")
     port: int = Field(default=8000, description="API port")
-    public_url: str = Field(default="", description="How platforms reach /inbound (for docs and demo)")
+    public_url: str = Field(
+        default="",
+        description="How platforms reach this gateway: /inbound pushes, and the signed links of evidence files",
+    )
     api_tokens: list[ApiToken] = Field(
         default_factory=list, description='JSON list: [{"name","token","roles":["duty","leader"]}]'
     )
@@ -350,3 +356,7 @@ class Settings(BaseSettings):
             raise SystemExit(
                 "refusing to start: missing or placeholder secret in " + ", ".join(problems)
             )
+        if not self.public_url and self.platforms.p12345.enabled:
+            # 12345 fetches a reply's evidence files by URL; without one every such reply would die.
+            raise SystemExit("refusing to start: GATEWAY_PUBLIC_URL is not set, and the 12345 platform "
+                             "fetches evidence files from it (e.g. https://gateway.example.gov.cn)")

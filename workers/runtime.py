@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from gateway.services import delivery, polling, processing
 from gateway.services.linking import LinkingPolicy
+from gateway.services.signing import evidence_links
 from gateway.store.db import transaction
 
 if TYPE_CHECKING:
@@ -37,6 +38,7 @@ def handle_outbox(container: Container, row_id: int) -> None:
         clock=container.clock,
         circuits=container.circuits,
         pacer=container.pacer,
+        links=evidence_links(container),
     )
     if report.ring_next is not None:
         container.doorbell.outbox([report.ring_next])

@@ -8,7 +8,18 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import errors
-from gateway.api.routers import alerts, calendar, health, inbound, metrics, outbound, platforms, tickets, workflow
+from gateway.api.routers import (
+    alerts,
+    calendar,
+    files,
+    health,
+    inbound,
+    metrics,
+    outbound,
+    platforms,
+    tickets,
+    workflow,
+)
 from gateway.bootstrap import Container
 from gateway.dashboard import install as install_dashboard
 
@@ -37,7 +48,7 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     app.state.container = container
     errors.install(app)
     for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router,
-                   calendar.router, alerts.router, metrics.router, workflow.router):
+                   calendar.router, alerts.router, metrics.router, workflow.router, files.router):
         app.include_router(router)
     install_dashboard(app)
     return app

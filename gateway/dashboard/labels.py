@@ -41,4 +41,5 @@ EVENT = {
 }
 AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",
          "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",
-         "alert_acknowledged": "确认告警", "unit_saved": "保存承办单位", "report_exported": "导出报表"}
+         "alert_acknowledged": "确认告警", "unit_saved": "保存承办单位", "report_exported": "导出报表",
+         "evidence_fetched": "平台下载证据"}

@@ -34,7 +34,7 @@ IN_HAND = ("signed", "dispatched", "responded", "reply_drafted")
 
 def evidence_dir(container: Container) -> Path:
     """Where evidence files are kept."""
-    return Path(container.settings.data_dir) / "evidence"
+    return evidence.evidence_root(container.settings.data_dir)
 
 
 def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str, ApprovalRecord]) -> set[str]:

@@ -25,28 +25,13 @@ from gateway.api.errors import error_response
 from gateway.bootstrap import Container
 from gateway.errors import Forbidden
 from gateway.services import accounts
+from gateway.services.signing import signing_key
 from gateway.store import units
 from gateway.store.db import transaction
-from gateway.store.users import shared_key
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_COOKIE = "hg_login"
 DASHBOARD = "/dashboard"
-
-
-def signing_key(container: Container) -> bytes:
-    """The configured session secret, or the key generated once and kept in the database."""
-    cached = container.extras.get("dashboard_key")
-    if isinstance(cached, bytes):
-        return cached
-    configured = container.settings.dashboard.session_secret
-    if configured is not None:
-        key = configured.get_secret_value().encode()
-    else:
-        with transaction(container.sessions) as session:
-            key = shared_key(session, name="dashboard", now=container.clock()).encode()
-    container.extras["dashboard_key"] = key
-    return key
 
 
 def sign(key: bytes, value: str) -> str:

@@ -22,7 +22,8 @@ from gateway.schema import (
     TicketStatus,
 )
 from gateway.services import workflow
-from gateway.services.evidence import attach_to_reply
+from gateway.services.evidence import REF as EVIDENCE_REF
+from gateway.services.evidence import attach_to_reply, list_evidence
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.linking import assign_case_unit
 from gateway.services.writeback import queue_writeback
@@ -145,10 +146,14 @@ def draft_reply(
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
     _state(ticket, IN_HAND, "起草答复")
-    if evidence_ids is not None:
-        kept = [a for a in draft.attachments if not (a.url or "").startswith("evidence:")]
-        draft = draft.model_copy(update={"attachments": kept + attach_to_reply(session, ticket=ticket,
-                                                                                evidence_ids=evidence_ids)})
+    # Evidence goes out as signed links to our files, so a reference is only ever made here, from
+    # files of this ticket: one written into the draft by a client is dropped, never trusted.
+    # No evidence_ids keeps the files chosen before.
+    if evidence_ids is None:
+        evidence_ids = [r.id for r in list_evidence(session, ticket_id=ticket.id) if r.in_reply]
+    kept = [a for a in draft.attachments if not (a.url or "").startswith(EVIDENCE_REF)]
+    draft = draft.model_copy(update={"attachments": kept + attach_to_reply(session, ticket=ticket,
+                                                                            evidence_ids=evidence_ids)})
     ticket.reply = draft.model_dump(mode="json")
     ticket.reply_drafted_by, ticket.status = principal.name, T.reply_drafted.value
     ticket.reply_approved_by = ticket.reply_approved_at = None

@@ -21,8 +21,10 @@ from gateway.errors import (
     RateLimited,
     TransientError,
 )
+from gateway.platforms import REGISTRY
 from gateway.schema import OutboundState, TicketStatus
 from gateway.services import circuit
+from gateway.services.evidence import EvidenceLinks, resolve_links
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.ratelimit import PlatformPacer
 from gateway.settings import OutboxSettings
@@ -63,6 +65,7 @@ def deliver(
     clock: Callable[[], datetime],
     circuits: Mapping[str, circuit.CircuitPolicy] | None = None,
     pacer: PlatformPacer | None = None,
+    links: EvidenceLinks | None = None,
 ) -> DeliveryReport:
     """Deliver one row if it is ours to deliver; every outcome is recorded, nothing is dropped."""
     with transaction(sessions) as session:
@@ -78,7 +81,7 @@ def deliver(
     if pacer is not None and not pacer.wait(claim.platform, timeout=min(30.0, policy.lease_s / 2)):
         state = S.unknown if claim.needs_lookup else S.retry  # an unknown row must still be read back first
         return _later(sessions, claim, state, TransientError("our own rate limit is saturated"), policy, clock, 1.0)
-    report = _attempt(sessions, claim, adapters, mappers, policy, clock)
+    report = _attempt(sessions, claim, adapters, mappers, policy, clock, links)
     if breaker is not None and report.state is not None:
         # The platform answered (a refusal or a 429 still means it is up).
         ok = report.state in (S.sent, S.dead) or (report.error or "").startswith("RateLimited")
@@ -106,12 +109,17 @@ def _attempt(
     mappers: Mapping[str, Mapper],
     policy: OutboxSettings,
     clock: Callable[[], datetime],
+    links: EvidenceLinks | None = None,
 ) -> DeliveryReport:
     adapter, mapper = adapters.get(claim.platform), mappers.get(claim.platform)
     try:
         if adapter is None or mapper is None:
             raise PermanentError(f"platform {claim.platform!r} is not enabled in this deployment")
-        body = mapper.outbound(claim.action, claim.payload)
+        payload = claim.payload
+        spec = REGISTRY.get(claim.platform)
+        if spec is not None and spec.takes_files:  # the platform fetches evidence files by URL
+            payload = resolve_links(payload, links, issued=claim.created_at or clock())
+        body = mapper.outbound(claim.action, payload)
         result: SendResult | None = None
         if claim.needs_lookup:
             try:

@@ -7,18 +7,21 @@ Files are kept as ``evidence/<ticket id>/<random>.<type>``; the name the user ga
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
 import re
 import uuid
-from collections.abc import Iterable, Sequence
-from datetime import datetime
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from gateway.errors import DomainError, NotFound
+from gateway.errors import DomainError, Forbidden, NotFound, PermanentError
 from gateway.principal import Principal
 from gateway.schema import Attachment
 from gateway.settings import Role
@@ -125,6 +128,67 @@ def attach_to_reply(session: Session, *, ticket: TicketRecord, evidence_ids: Seq
     session.execute(update(EvidenceRecord).where(EvidenceRecord.ticket_id == ticket.id)
                     .values(in_reply=EvidenceRecord.id.in_(list(evidence_ids) or [-1]))
                     .execution_options(synchronize_session="fetch"))
-    # "evidence:<id>" names the stored file; an adapter uploads it where a platform takes files.
-    return [Attachment(name=known[i].name, url=f"evidence:{i}", mime=known[i].mime, size=known[i].size)
+    # "evidence:<id>" names the stored file; at delivery it becomes a signed link (EvidenceLinks).
+    return [Attachment(name=known[i].name, url=f"{REF}{i}", mime=known[i].mime, size=known[i].size)
             for i in evidence_ids]
+
+
+REF = "evidence:"  # how a reply draft names a stored file until delivery
+
+
+def evidence_root(data_dir: str | Path) -> Path:
+    """Where evidence files are kept."""
+    return Path(data_dir) / "evidence"
+
+
+@dataclass(frozen=True)
+class EvidenceLinks:
+    """Signed, expiring links from which a platform fetches evidence files without a login.
+
+    12345 takes a reply's attachments as URLs (PLATFORMS.md §1), so the file must be reachable by
+    the platform: ``{base}/files/evidence/{id}?expires=…&sig=…``. The MAC binds the file and the
+    expiry; the expiry is counted from the outbox row's creation, so every re-send of one write-back
+    carries the same link.
+    """
+
+    base_url: str
+    key: bytes
+    ttl: timedelta
+
+    def _mac(self, evidence_id: int, expires: int) -> str:
+        digest = hmac.new(self.key, f"{evidence_id}.{expires}".encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+    def url(self, evidence_id: int, *, issued: datetime) -> str:
+        """The link for one file, valid for ``ttl`` from ``issued``."""
+        expires = int((issued + self.ttl).timestamp())
+        return (f"{self.base_url.rstrip('/')}/files/evidence/{evidence_id}"
+                f"?expires={expires}&sig={self._mac(evidence_id, expires)}")
+
+    def check(self, evidence_id: int, *, expires: int, sig: str, now: datetime) -> None:
+        """Raise ``Forbidden`` unless the link was made by us for this file and has not expired."""
+        if not hmac.compare_digest(self._mac(evidence_id, expires), sig):
+            raise Forbidden("链接无效 (bad link signature)")
+        if now.timestamp() > expires:
+            raise Forbidden("链接已过期 (link expired)")
+
+
+def resolve_links(
+    payload: Mapping[str, Any], links: EvidenceLinks | None, *, issued: datetime
+) -> dict[str, Any]:
+    """A write-back payload with its ``evidence:<id>`` attachments turned into signed links.
+
+    Without a public URL the platform could not fetch the files: a permanent error, so the row is
+    dead with the reason (and replayable once ``GATEWAY_PUBLIC_URL`` is set), never sent without them.
+    """
+    attachments = payload.get("attachments") or []
+    if not any(str(a.get("url") or "").startswith(REF) for a in attachments):
+        return dict(payload)
+    if links is None:
+        raise PermanentError("GATEWAY_PUBLIC_URL 未配置，平台无法下载证据文件 (evidence needs a public URL)")
+    resolved = [
+        {**a, "url": links.url(int(str(a["url"])[len(REF):]), issued=issued)}
+        if str(a.get("url") or "").startswith(REF) else dict(a)
+        for a in attachments
+    ]
+    return {**payload, "attachments": resolved}

@@ -36,6 +36,7 @@ class Claim:
     attempts: int
     needs_lookup: bool  # a previous attempt may have reached the platform
     owner: str
+    created_at: datetime | None = None  # when the write-back was queued (fixes its evidence links' expiry)
 
 
 def enqueue(
@@ -108,6 +109,7 @@ def claim(session: Session, *, row_id: int, owner: str, now: datetime, lease: ti
         attempts=row.attempts + 1,
         needs_lookup=row.state in (S.unknown.value, S.in_flight.value),
         owner=owner,
+        created_at=row.created_at,
     )
 
 

@@ -120,6 +120,8 @@ def attachments(body: Mapping[str, Any], name: str) -> None:
         for key in ("name", "url"):
             if not isinstance(item.get(key), str) or not item[key]:
                 raise invalid_field(f"{where}.{key}", "must be a non-empty string")
+        if not item["url"].startswith(("http://", "https://")):  # the platform downloads the file from it
+            raise invalid_field(f"{where}.url", "must be an http(s) URL the platform can download")
         size = item.get("size")
         if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
             raise invalid_field(f"{where}.size", "must be a non-negative integer")

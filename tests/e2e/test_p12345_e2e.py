@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -15,7 +16,8 @@ from sqlalchemy.exc import OperationalError
 
 from adapters.p12345_signing import signed_headers
 from gateway.store.tables import InboxRecord, OutboxRecord
-from tests.e2e.harness import CREDENTIALS, Stack, wait_for
+from gateway.store.tables_auth import AuditRecord
+from tests.e2e.harness import CREDENTIALS, REPLY, UNIT, Stack, wait_for
 
 SECRET = CREDENTIALS["p12345"]["app_secret"]
 APP_ID = CREDENTIALS["p12345"]["app_id"]
@@ -226,3 +228,35 @@ def test_a_reply_without_approval_is_refused_and_nothing_reaches_the_platform(
     with stack.container.sessions() as s:
         assert list(s.scalars(select(OutboxRecord.action))) == ["sign"]
     assert stack.ledger("p12345", action="reply")["count"] == 0
+
+
+def test_a_replys_evidence_reaches_12345_as_a_signed_link_the_platform_can_download(
+    make_stack: Callable[..., Stack], tmp_path: Path
+) -> None:
+    """12345 takes attachments as URLs: the file must be downloadable by the platform, and by no one else."""
+    stack = make_stack(platforms={"p12345": {}}, settings={"data_dir": str(tmp_path)})
+    order = new_order(stack)
+    tid = wait_for(lambda: stack.ticket_for("p12345", order["orderNo"]), what="the ticket")["id"]
+    duty, unit, leader = stack.api("duty"), stack.api("unit"), stack.api("leader")
+    assert duty.post(f"/api/v1/tickets/{tid}/sign-off").is_success
+    assert duty.post(f"/api/v1/tickets/{tid}/dispatch", json={"unit": UNIT}).is_success
+    assert unit.post(f"/api/v1/tickets/{tid}/response", json={"note": "已电话联系"}).is_success
+    photo = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 4
+    upload = unit.post(f"/api/v1/tickets/{tid}/evidence", files={"file": ("整改后.png", photo, "image/png")})
+    assert upload.is_success, upload.text
+    assert unit.post(f"/api/v1/tickets/{tid}/reply", json={**REPLY, "evidence_ids": [upload.json()["id"]]}).is_success
+    assert leader.post(f"/api/v1/tickets/{tid}/reply/approve").is_success
+
+    entries = wait_for(lambda: stack.ledger("p12345", action="reply", order_no=order["orderNo"])["entries"] or None,
+                       what="the reply in the platform's ledger")
+    (attachment,) = entries[0]["body"]["attachments"]
+    assert attachment["name"] == "整改后.png" and attachment["size"] == len(photo)
+    assert attachment["url"].startswith(f"{stack.url}/files/evidence/{upload.json()['id']}?expires=")
+    fetched = httpx.get(attachment["url"], timeout=10)  # what the platform does with the URL
+    assert fetched.status_code == 200 and fetched.content == photo
+    assert fetched.headers["content-type"] == "image/png"
+    forged = httpx.get(attachment["url"].replace(f"/evidence/{upload.json()['id']}?", "/evidence/1?") + "0")
+    assert forged.status_code == 403
+    with stack.container.sessions() as s:
+        audit = s.scalars(select(AuditRecord).where(AuditRecord.action == "evidence_fetched")).all()
+    assert [(a.target, a.ip) for a in audit] == [(f"ticket:{tid}", "127.0.0.1")]

@@ -156,6 +156,8 @@ def test_state_checks_answer_409_for_reply_before_sign_and_sign_after_return(moc
         ("extension", {"requestId": "b", "days": 6, "reason": "复杂"}, "days"),
         ("reply", {"requestId": "c", **REPLY, "resolved": "差不多"}, "resolved"),
         ("contact", {"requestId": "d", "contactedAt": "昨天", "contactPhone": "110", "note": ""}, "contactedAt"),
+        ("reply", {"requestId": "e", **REPLY, "attachments": [{"name": "整改后.png", "url": "evidence:7"}]},
+         "attachments[0].url"),  # the platform downloads attachments: an internal reference is no URL
     ],
 )
 def test_a_field_error_is_400_naming_it(mock: Platform, action: str, body: dict[str, Any], field: str) -> None:

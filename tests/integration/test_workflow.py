@@ -249,3 +249,28 @@ def test_a_leader_suspends_and_resumes_a_ticket_from_the_dashboard_and_the_resol
         assert ticket.suspended_at is None and timer.state == "running"
         assert timer.due_at == due_before + timedelta(hours=1)
     assert "解除挂单" in leader.get(base).text  # on the timeline
+
+
+def test_a_reply_names_evidence_only_by_id_of_its_own_ticket_never_by_a_written_reference(
+    api: TestClient, container: Container
+) -> None:
+    """Evidence leaves as a signed link to our file: a reference typed into a draft must not become one."""
+    mine, other = signed(api, container, "W-MINE"), signed(api, container, "W-OTHER")
+    for tid in (mine, other):
+        post(api, "duty", f"/api/v1/tickets/{tid}/dispatch", json={"unit": UNIT})
+    theirs = post(api, "unit", f"/api/v1/tickets/{other}/evidence", files={"file": ("他案.png", PNG, "image/png")})
+    own = post(api, "unit", f"/api/v1/tickets/{mine}/evidence", files={"file": ("本案.png", PNG, "image/png")})
+    forged = {"name": "他案.png", "url": f"evidence:{theirs.json()['id']}"}
+    for extra in ({}, {"evidence_ids": [own.json()["id"]]}):
+        drafted = post(api, "unit", f"/api/v1/tickets/{mine}/reply", json={**REPLY, "attachments": [forged], **extra})
+        assert drafted.is_success, drafted.text
+        with container.sessions() as s:
+            urls = [a["url"] for a in s.get_one(TicketRecord, mine).reply["attachments"]]
+        assert urls == [f"evidence:{i}" for i in extra.get("evidence_ids", [])]  # the forged one is gone
+    refused = post(api, "unit", f"/api/v1/tickets/{mine}/reply", json={**REPLY, "evidence_ids": [theirs.json()["id"]]})
+    assert refused.status_code == 422 and "不属于本工单" in refused.json()["error"]["message"]
+    again = post(api, "unit", f"/api/v1/tickets/{mine}/reply", json=REPLY)  # no ids: the files chosen before stay
+    assert again.is_success
+    with container.sessions() as s:
+        assert [a["url"] for a in s.get_one(TicketRecord, mine).reply["attachments"]] == [
+            f"evidence:{own.json()['id']}"]

@@ -35,6 +35,9 @@ def test_production_refuses_a_placeholder_secret_and_names_the_setting(monkeypat
     with pytest.raises(SystemExit, match="GATEWAY_PLATFORMS__P12345__APP_SECRET"):
         settings.check_secrets()
     monkeypatch.setenv("GATEWAY_PLATFORMS__P12345__APP_SECRET", "k3Jq9vT2mX8pL4sW")
+    with pytest.raises(SystemExit, match="GATEWAY_PUBLIC_URL"):  # 12345 fetches evidence files by URL
+        Settings(_env_file=None).check_secrets()  # type: ignore[call-arg]
+    monkeypatch.setenv("GATEWAY_PUBLIC_URL", "https://gateway.example.gov.cn")
     Settings(_env_file=None).check_secrets()  # type: ignore[call-arg]
 
 

@@ -195,10 +195,19 @@ def progress(ticket_id: int, body: ProgressBody, principal: PrincipalDep, contai
     return _act(container, principal, ticket_id, actions.report_progress, note=body.note)
 
 
+class ReplyBody(ReplyDraft):
+    """The reply draft, and which of the ticket's evidence files go with it."""
+
+    evidence_ids: list[int] | None = Field(
+        default=None, description="Evidence files of this ticket sent with the reply; omitted = as chosen before"
+    )
+
+
 @router.post("/{ticket_id}/reply", summary="起草答复")
-def draft_reply(ticket_id: int, body: ReplyDraft, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def draft_reply(ticket_id: int, body: ReplyBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Save the reply draft with its four required parts (unit); it waits for a leader's approval."""
-    return _act(container, principal, ticket_id, actions.draft_reply, draft=body)
+    draft = ReplyDraft.model_validate(body.model_dump(exclude={"evidence_ids"}))
+    return _act(container, principal, ticket_id, actions.draft_reply, draft=draft, evidence_ids=body.evidence_ids)
 
 
 @router.post("/{ticket_id}/reply/approve", summary="审批答复")

@@ -6,7 +6,6 @@ the worker for its outbox rows after commit.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, UploadFile
@@ -91,7 +90,7 @@ def upload_evidence(ticket_id: int, file: Annotated[UploadFile, File()], princip
             raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")  # as the actions answer
         record = evidence.store_upload(
             session, ticket=ticket, stream=file.file, filename=file.filename or "", note=note, principal=principal,
-            now=container.clock(), directory=Path(container.settings.data_dir) / "evidence",
+            now=container.clock(), directory=evidence.evidence_root(container.settings.data_dir),
             max_bytes=settings.upload_max_bytes, allowed=settings.upload_types)
         return evidence_view(record)
 
