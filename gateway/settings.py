@@ -230,6 +230,10 @@ class AlertSettings(BaseModel):
     delivery_backoff_base_s: float = Field(default=5.0, description="First retry delay; doubles per attempt")
     delivery_backoff_max_s: float = Field(default=600.0, description="Longest delay between attempts")
     delivery_max_attempts: int = Field(default=20, description="Attempts before a delivery is given up (dead)")
+    sink_failure_threshold: int = Field(
+        default=3, ge=1, description="Failures in a row after which a sink is paused (probed once per reset)"
+    )
+    sink_reset_s: float = Field(default=60.0, description="How long a failing sink stays paused before a probe")
     dashboard_url: str = Field(default="", description="Link added to robot messages (optional)")
 
 

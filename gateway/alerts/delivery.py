@@ -3,14 +3,17 @@
 The outbox pattern again, for sinks: rows are written in the transaction that emits the alerts, a
 worker claims one with a conditional UPDATE, and the scheduler re-rings rows that are due or whose
 lease expired. A sink's failure is recorded on its own row and retried with backoff; the others go on.
+A sink that keeps failing is paused by its circuit breaker: its rows wait for one probe per period
+instead of each holding a worker thread for the sink's timeout.
 """
 
 from __future__ import annotations
 
 import logging
 import random
+import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,9 +38,53 @@ class DeliveryOutcome:
     error: str | None = None
 
 
+@dataclass
+class SinkBreaker:
+    """A circuit breaker per sink, in each worker process (alerts are sent by workers only).
+
+    After ``threshold`` failures in a row the sink is open for ``reset_s``: its rows are put off to
+    then without a send. Then one delivery goes through as the probe: success closes the breaker, a
+    failure opens it for another period. A refusal (permanent error) is an answer: the sink is up.
+    """
+
+    threshold: int = 3
+    reset_s: float = 60.0
+    _failures: dict[str, int] = field(default_factory=dict)
+    _open_until: dict[str, datetime] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def admit(self, sink: str, now: datetime) -> datetime | None:
+        """None when a delivery may go now; otherwise when the sink may be tried again."""
+        with self._lock:
+            until = self._open_until.get(sink)
+            if until is None:
+                return None
+            if now < until:
+                return until
+            self._open_until[sink] = now + timedelta(seconds=self.reset_s)  # this delivery is the probe
+            return None
+
+    def record(self, sink: str, *, ok: bool, now: datetime) -> None:
+        """Count one outcome of a send to ``sink``."""
+        with self._lock:
+            if ok:
+                self._failures.pop(sink, None)
+                self._open_until.pop(sink, None)
+                return
+            failures = self._failures[sink] = self._failures.get(sink, 0) + 1
+            if failures >= self.threshold or sink in self._open_until:
+                self._open_until[sink] = now + timedelta(seconds=self.reset_s)
+
+    def is_open(self, sink: str, now: datetime) -> bool:
+        """Whether ``sink`` is paused now (for health views and tests)."""
+        with self._lock:
+            until = self._open_until.get(sink)
+            return until is not None and now < until
+
+
 def deliver(
     sessions: sessionmaker[Session], *, delivery_id: int, sinks: Mapping[str, AlertSink], config: AlertSettings,
-    owner: str, clock: Callable[[], datetime],
+    owner: str, clock: Callable[[], datetime], breaker: SinkBreaker | None = None,
 ) -> DeliveryOutcome:
     """Send one delivery row if it is ours to send; every outcome is recorded."""
     now = clock()
@@ -45,6 +92,18 @@ def deliver(
         row = session.get(AlertDeliveryRecord, delivery_id, populate_existing=True)
         if row is None or not _claimable(row, now):
             return DeliveryOutcome(delivery_id, None)
+        reopen = None if breaker is None else breaker.admit(row.sink, now)
+        if reopen is not None:  # the sink is paused: put the row off to the probe, without an attempt
+            paused = "告警渠道暂停（连续失败，熔断中） (sink paused: circuit open)"
+            session.execute(
+                update(AlertDeliveryRecord)
+                .where(AlertDeliveryRecord.id == delivery_id, AlertDeliveryRecord.state == row.state,
+                       AlertDeliveryRecord.attempts == row.attempts)
+                .values(state="retry", next_attempt_at=reopen, lease_owner=None, lease_until=None,
+                        last_error=paused)
+                .execution_options(synchronize_session=False)
+            )
+            return DeliveryOutcome(delivery_id, "retry", paused)
         claimed = session.execute(
             update(AlertDeliveryRecord)
             .where(AlertDeliveryRecord.id == delivery_id, AlertDeliveryRecord.state == row.state,
@@ -70,6 +129,8 @@ def deliver(
         log.exception("alert sink %s failed", sink_name)
         error = f"{type(exc).__name__}: {exc}"[:2000]
     now = clock()
+    if breaker is not None:
+        breaker.record(sink_name, ok=error is None or permanent, now=now)
     values: dict[str, Any]
     if error is None:
         state, values = "sent", {"sent_at": now, "last_error": None}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from typing import TYPE_CHECKING
 
-from gateway.alerts.delivery import DeliveryOutcome, deliver
+from gateway.alerts.delivery import DeliveryOutcome, SinkBreaker, deliver
 from gateway.alerts.sinks import AlertSink, build_sinks
 
 if TYPE_CHECKING:
@@ -13,6 +13,7 @@ if TYPE_CHECKING:
 
 _GUARD = threading.Lock()
 SINKS_KEY = "alert_sinks"
+BREAKER_KEY = "alert_sink_breaker"
 
 
 def sinks_of(container: Container) -> dict[str, AlertSink]:
@@ -24,6 +25,16 @@ def sinks_of(container: Container) -> dict[str, AlertSink]:
         return dict(sinks)
 
 
+def breaker_of(container: Container) -> SinkBreaker:
+    """This process's sink circuit breaker."""
+    with _GUARD:
+        breaker = container.extras.get(BREAKER_KEY)
+        if breaker is None:
+            config = container.settings.alerts
+            breaker = container.extras[BREAKER_KEY] = SinkBreaker(config.sink_failure_threshold, config.sink_reset_s)
+        return breaker
+
+
 def handle_delivery(container: Container, delivery_id: int) -> DeliveryOutcome:
     """Deliver one alert notification to its sink."""
     return deliver(
@@ -33,4 +44,5 @@ def handle_delivery(container: Container, delivery_id: int) -> DeliveryOutcome:
         config=container.settings.alerts,
         owner=container.owner,
         clock=container.clock,
+        breaker=breaker_of(container),
     )

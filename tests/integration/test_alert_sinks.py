@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -183,4 +184,37 @@ def test_a_refusing_sink_is_given_up_with_the_reason_and_a_down_one_is_retried(
     assert rows["bad-key"].state == "dead" and "93000" in (rows["bad-key"].last_error or "")
     assert rows["down"].state == "retry" and rows["down"].next_attempt_at > NOW
     assert {o.state for o in outcomes.values()} == {"dead", "retry"}
+    container.close()
+
+
+def test_a_sink_that_keeps_failing_is_paused_and_probed_once_per_period_while_the_others_go_on(
+    db_url: str, make_settings: Callable[..., Any],
+) -> None:
+    container = make_container(db_url, make_settings, {
+        "sink_failure_threshold": 2, "sink_reset_s": 60,
+        "webhooks": [{"name": "down", "kind": "wecom", "url": "https://robot.invalid/send?key=K"},
+                     {"name": "up", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"}]})
+    from gateway.alerts.runtime import handle_delivery
+
+    def sink_of(delivery_id: int) -> str:
+        with container.sessions() as s:
+            return s.get_one(AlertDeliveryRecord, delivery_id).sink
+
+    with respx.mock() as mock:
+        down = mock.post(url__startswith="https://robot.invalid").respond(503)
+        up = mock.post(url__startswith="https://qyapi").respond(json={"errcode": 0, "errmsg": "ok"})
+        outcomes = [(sink_of(i), handle_delivery(container, i)) for _ in range(4) for i in emit_one(container)]
+        assert down.call_count == 2  # two failures open the breaker: the next two rows were not sent
+        assert [o.state for s, o in outcomes if s == "up"] == ["sent"] * 4 and up.call_count == 4
+        paused = [o for s, o in outcomes if s == "down"][2:]
+        assert all(o.state == "retry" and "熔断" in (o.error or "") for o in paused)
+        with container.sessions() as s:
+            rows = s.scalars(select(AlertDeliveryRecord).where(AlertDeliveryRecord.sink == "down")).all()
+        assert sorted(r.attempts for r in rows) == [0, 0, 1, 1]  # a paused row used none of its attempts
+        assert {r.next_attempt_at for r in rows if r.attempts == 0} == {NOW + timedelta(seconds=60)}
+
+        container.clock = lambda: NOW + timedelta(seconds=61)  # the period is over and the robot is back
+        down.respond(json={"errcode": 0, "errmsg": "ok"})
+        ids = [r.id for r in rows if r.attempts == 0]
+        assert [handle_delivery(container, i).state for i in ids] == ["sent", "sent"]  # probe, then closed
     container.close()
