@@ -1,14 +1,16 @@
 """Core pipeline benchmark on PostgreSQL + Redis, real processes, real HTTP.
 
-    .venv/bin/python benchmarks/bench_pipeline.py [--events 3000] [--replies 300] [--concurrency 8]
+    .venv/bin/python benchmarks/bench_pipeline.py [--events 3000] [--replies 300] [--concurrency 8] [--workers 1]
 
 Starts, as separate processes: the mock 12345 platform, the gateway API (`hotline-gateway serve`,
-Redis broker, so no in-process worker), a Dramatiq worker (`hotline-gateway worker`) and, for the
+Redis broker, so no in-process worker), Dramatiq workers (`hotline-gateway worker`) and, for the
 ceiling, a trivial FastAPI echo app under the same uvicorn. Prints:
 
 - webhook ingestion: signed pushes accepted per second, and p50/p99 from sending a push to its
   ticket row existing (the row's created_at, written by the worker);
-- the echo ceiling: the same load against `POST /echo` (target: ingestion ≥ half of it);
+- the echo ceiling: the same load against `POST /echo` (target: ingestion ≥ half of it), and the
+  API process's CPU per request for both;
+- the worker drain rate: how fast the worker processes turn a backlog of pushes into tickets;
 - replies: from the leader's approval (the outbox row's created_at) to the platform's acceptance
   (sent_at, recorded after the mock answered and wrote its ledger), throughput and p50/p99, and the
   mock's ledger count (must equal the number of approvals, with no duplicates).
@@ -176,6 +178,7 @@ def main() -> None:
                         help="requests in flight per client process (past ~8 one Python client saturates)")
     parser.add_argument("--clients", type=int, default=3, help="load-generating processes")
     parser.add_argument("--worker-threads", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=1, help="worker processes (scale-out)")
     args = parser.parse_args()
     logs = Path(tempfile.mkdtemp(prefix="hg-bench-"))
     redis.Redis.from_url(REDIS_URL).flushdb()
@@ -202,7 +205,9 @@ def main() -> None:
                                 str(mock_port), "--app-id", APP_ID, "--app-secret", SECRET, "--rate-limit", "100000",
                                 "--log-level", "warning"], env, logs / "mock.log"))
             procs.append(start([py, "-m", "gateway.cli", "--log-level", "WARNING", "serve"], env, logs / "api.log"))
-            procs.append(start([py, "-m", "gateway.cli", "--log-level", "WARNING", "worker"], env, logs / "worker.log"))
+            worker_cmd = [py, "-m", "gateway.cli", "--log-level", "WARNING", "worker"]
+            workers = [start(worker_cmd, env, logs / f"worker{n}.log") for n in range(args.workers)]
+            procs.append(workers[0])
             procs.append(start([py, "-m", "gateway.cli", "--log-level", "WARNING", "scheduler"], env,
                                logs / "scheduler.log"))
             echo_file = logs / "echo_app.py"
@@ -222,6 +227,7 @@ def main() -> None:
             warm, bodies, orders = bodies[:warm_n], bodies[warm_n:], orders[warm_n:]
             echo_url, ingest_url = f"http://127.0.0.1:{echo_port}/echo", f"http://127.0.0.1:{api_port}/inbound/p12345"
             api_pid, echo_pid = procs[1].pid, procs[4].pid
+            procs.extend(workers[1:])
             fire(echo_url, warm, args.concurrency, sign=False, clients=args.clients)
             fire(ingest_url, warm, args.concurrency, sign=True, clients=args.clients)
             cpu0 = cpu_seconds(echo_pid)
@@ -229,18 +235,21 @@ def main() -> None:
             echo_cpu = (cpu_seconds(echo_pid) - cpu0) / len(bodies)
             # Ingestion alone (the worker paused): what the webhook itself sustains on this machine.
             half = len(bodies) // 2
-            worker = procs[2]
             with engine.connect() as conn:  # the warm-up's tickets first, so the worker is idle when paused
                 while conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one() < warm_n:
                     time.sleep(0.2)
-            worker.send_signal(signal.SIGSTOP)
+            for w in workers:
+                w.send_signal(signal.SIGSTOP)
             cpu0 = cpu_seconds(api_pid)
             alone_s, _, alone_fail = fire(ingest_url, bodies[:half], args.concurrency, sign=True, clients=args.clients)
             ingest_cpu = (cpu_seconds(api_pid) - cpu0) / half
-            worker.send_signal(signal.SIGCONT)
+            for w in workers:
+                w.send_signal(signal.SIGCONT)
+            drain_started = time.monotonic()
             with engine.connect() as conn:  # let the worker catch up before the contended run
                 while conn.execute(sa.text("SELECT count(*) FROM tickets")).scalar_one() < warm_n + half:
-                    time.sleep(0.2)
+                    time.sleep(0.05)
+            drain_rate = half / (time.monotonic() - drain_started)
             # Ingestion while the worker turns the same events into tickets on the same two cores.
             ingest_s, sent_at, ingest_fail = fire(ingest_url, bodies[half:], args.concurrency, sign=True,
                                                   clients=args.clients)
@@ -256,7 +265,7 @@ def main() -> None:
             lat = [(created[o["orderNo"]].timestamp() - sent_at[i]) * 1000
                    for i, o in enumerate(orders) if o["orderNo"] in created]
             print(f"events: {args.events}, {args.clients} client processes x {args.concurrency} in flight, "
-                  f"worker threads {args.worker_threads}")
+                  f"{args.workers} worker process(es) x {args.worker_threads} threads")
             echo_rate, alone_rate = args.events / echo_s, half / alone_s
             busy_rate = (args.events - half) / ingest_s
             print(f"echo ceiling:        {echo_rate:8.0f} req/s  (failures {echo_fail})")
@@ -266,6 +275,8 @@ def main() -> None:
                   f"(failures {ingest_fail}; {100 * busy_rate / echo_rate:.0f}% of echo)")
             print(f"server CPU/request:  echo {echo_cpu * 1e6:6.0f} µs, ingestion {ingest_cpu * 1e6:6.0f} µs "
                   f"(API process, worker paused; the rest of both cores runs the load generator and PostgreSQL)")
+            print(f"worker drain:        {drain_rate:8.0f} events/s turned into tickets ({args.workers} worker "
+                  f"process(es), the paused run's backlog of {half}, nothing else running)")
             print(f"push -> ticket row:  p50 {pct(lat, .5):7.0f} ms  p99 {pct(lat, .99):7.0f} ms  "
                   f"({len(lat)}/{len(orders)} tickets, worker processing alongside)")
 
