@@ -10,6 +10,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError
 
 from gateway.bootstrap import Container
 from gateway.errors import MappingError, SignatureError
@@ -83,8 +84,8 @@ def committer(container: Container) -> GroupCommitter[inbound.Push, inbound.Push
             engine = container.engine
             if engine.dialect.name == "postgresql":
                 # A batch is one atomic statement on PostgreSQL: on an autocommit connection it costs
-                # one round trip; a pool of its own skips the per-checkout ping (a disconnect still
-                # invalidates the pool, and the committer retries the batch one by one).
+                # one round trip; a pool of its own skips the per-checkout ping (a connection found
+                # dead is retried once on a fresh one, see _flush).
                 engine = make_engine(container.settings.database_url, pool_size=COMMIT_THREADS, max_overflow=0,
                                      pool_pre_ping=False, isolation_level="AUTOCOMMIT")
             container.inbound_committer = GroupCommitter(
@@ -95,6 +96,15 @@ def committer(container: Container) -> GroupCommitter[inbound.Push, inbound.Push
 
 
 def _flush(container: Container, engine: Engine, pushes: list[inbound.Push]) -> list[inbound.PushOutcome]:
+    try:
+        with engine.begin() as conn:
+            return inbound.store_pushes(conn, pushes, now=container.clock())
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+    # The pooled connection was dead (the database restarted or failed over): SQLAlchemy has dropped
+    # the pool, so once more on a fresh connection. Were the first statement to have landed after all,
+    # its nonces now read as replays and the platform's re-send (new nonce, same event) is answered ok.
     with engine.begin() as conn:
         return inbound.store_pushes(conn, pushes, now=container.clock())
 
