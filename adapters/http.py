@@ -47,3 +47,20 @@ def status_error(
     if 400 <= status < 500:
         return PermanentError(text, status=status, code=code)
     return TransientError(text, retry_after=retry_after_s)
+
+
+class ClientOwner:
+    """An adapter's HTTP client: the one given (tests, respx), or one built from its settings and closed with it."""
+
+    _client: httpx.Client
+    _owns_client: bool
+
+    def _use_client(self, client: httpx.Client | None, *, base_url: str, timeout_s: float) -> None:
+        self._owns_client = client is None
+        self._client = client or httpx.Client(base_url=base_url, timeout=timeout_s)
+
+    def close(self) -> None:
+        """Close the HTTP client if this adapter built it."""
+        if self._owns_client:
+            self._client.close()
+

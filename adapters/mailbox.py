@@ -38,7 +38,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
-from adapters.http import NOT_SENT, quick_retry, retry_after, status_error
+from adapters.http import NOT_SENT, ClientOwner, quick_retry, retry_after, status_error
 from adapters.mailbox_pacing import Pacer
 from gateway.errors import (
     OutcomeUnknown,
@@ -63,7 +63,7 @@ ENDPOINTS: dict[str, tuple[str, str]] = {
 ACCEPTED_STATUSES = frozenset({"accepted", "answered"})
 
 
-class MailboxAdapter:
+class MailboxAdapter(ClientOwner):
     """PlatformAdapter for ``mailbox``."""
 
     key = "mailbox"
@@ -76,8 +76,7 @@ class MailboxAdapter:
         pacer: Pacer | None = None,
     ) -> None:
         self._settings = settings
-        self._owns_client = client is None
-        self._client = client or httpx.Client(base_url=settings.base_url, timeout=settings.timeout_s)
+        self._use_client(client, base_url=settings.base_url, timeout_s=settings.timeout_s)
         self.pacer = pacer or Pacer(min(settings.rate_limit_per_s, MAX_RATE_PER_S))
 
     # -- pull ---------------------------------------------------------------------------------
@@ -162,10 +161,6 @@ class MailboxAdapter:
             return Lookup(applied=False, detail=_detail(letter))
         return Lookup(applied=True, receipt_id=_receipt(letter, external_id), detail=_detail(letter))
 
-    def close(self) -> None:
-        """Close the HTTP client if this adapter built it."""
-        if self._owns_client:
-            self._client.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 

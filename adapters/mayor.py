@@ -32,7 +32,7 @@ from typing import Any
 import httpx
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
-from adapters.http import NOT_SENT, quick_retry
+from adapters.http import NOT_SENT, ClientOwner, quick_retry
 from adapters.mayor_wire import (
     FORM_CONTENT_TYPE,
     SHANGHAI,
@@ -62,7 +62,7 @@ SIGNED = frozenset({"02", "03", "04", "05"})  # zt at or past 办理中: a sign-
 RETURNED = "05"
 
 
-class MayorAdapter:
+class MayorAdapter(ClientOwner):
     """PlatformAdapter for ``mayor``."""
 
     key = "mayor"
@@ -76,8 +76,7 @@ class MayorAdapter:
         initial_lookback_s: float = 86_400.0,
     ) -> None:
         self._settings = settings
-        self._owns_client = client is None
-        self._client = client or httpx.Client(base_url=settings.base_url, timeout=settings.timeout_s)
+        self._use_client(client, base_url=settings.base_url, timeout_s=settings.timeout_s)
         self._clock = clock
         self._initial_lookback_s = initial_lookback_s
         install_log_redaction()  # httpx logs each URL, token included, at INFO
@@ -186,10 +185,6 @@ class MayorAdapter:
             code="other_feedback",
         )
 
-    def close(self) -> None:
-        """Close the HTTP client if this adapter built it."""
-        if self._owns_client:
-            self._client.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 

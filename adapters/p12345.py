@@ -27,7 +27,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
-from adapters.http import NOT_SENT, quick_retry, retry_after, status_error
+from adapters.http import NOT_SENT, ClientOwner, quick_retry, retry_after, status_error
 from adapters.p12345_signing import signed_headers, verify_headers
 from gateway.errors import (
     MappingError,
@@ -46,7 +46,7 @@ MAX_PAGE_SIZE = 100
 MAX_REQUEST_ID = 64
 
 
-class P12345Adapter:
+class P12345Adapter(ClientOwner):
     """PlatformAdapter and PushVerifier for ``p12345``."""
 
     key = "p12345"
@@ -60,8 +60,7 @@ class P12345Adapter:
         initial_lookback_s: float = 86_400.0,
     ) -> None:
         self._settings = settings
-        self._owns_client = client is None
-        self._client = client or httpx.Client(base_url=settings.base_url, timeout=settings.timeout_s)
+        self._use_client(client, base_url=settings.base_url, timeout_s=settings.timeout_s)
         self._clock = clock
         self._initial_lookback_s = initial_lookback_s
 
@@ -181,10 +180,6 @@ class P12345Adapter:
             return Lookup(applied=True, receipt_id=receipt_id, detail=entry)
         return Lookup(applied=False)
 
-    def close(self) -> None:
-        """Close the HTTP client if this adapter built it."""
-        if self._owns_client:
-            self._client.close()
 
     # -- plumbing -----------------------------------------------------------------------------
 

@@ -33,6 +33,7 @@ from urllib.parse import quote
 import httpx
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
+from adapters.http import ClientOwner
 from adapters.p12389_auth import TokenSource
 from adapters.p12389_cursor import SHANGHAI, Cursor, first_cycle
 from adapters.p12389_http import Transport, error_for
@@ -59,7 +60,7 @@ MIN_PAGE_SIZE = 2  # each list request re-reads one anchor case; one more is nee
 MAX_WBBH = 40
 
 
-class P12389Adapter:
+class P12389Adapter(ClientOwner):
     """PlatformAdapter for ``p12389``."""
 
     key = "p12389"
@@ -73,8 +74,7 @@ class P12389Adapter:
         initial_lookback_s: float = 30 * 86_400.0,
     ) -> None:
         self._settings = settings
-        self._owns_client = client is None
-        self._client = client or httpx.Client(base_url=settings.base_url, timeout=settings.timeout_s)
+        self._use_client(client, base_url=settings.base_url, timeout_s=settings.timeout_s)
         self._clock = clock
         self._initial_lookback_s = initial_lookback_s
         self._limit = max(MIN_PAGE_SIZE, min(settings.page_size, MAX_PAGE_SIZE))
@@ -212,10 +212,6 @@ class P12389Adapter:
             return Lookup(applied=False)
         return Lookup(applied=True, receipt_id=found.receipt_id, detail=found.detail)
 
-    def close(self) -> None:
-        """Close the HTTP client if this adapter built it."""
-        if self._owns_client:
-            self._client.close()
 
     # -- read-backs ---------------------------------------------------------------------------
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol, TypeVar
 
+from pydantic import BaseModel, ValidationError
+
 from gateway.errors import MappingError
 from gateway.schema import MappedEvent
 
@@ -48,3 +50,16 @@ def require(data: Mapping[str, Any], key: str, kind: type | tuple[type, ...], pa
     if not isinstance(value, kind):
         raise MappingError("wrong type", field=name, value=value)
     return value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse_payload(model: type[M], payload: Mapping[str, Any]) -> M:
+    """An outbox payload as its write-back model; ``MappingError`` names the first bad field."""
+    try:
+        return model.model_validate(dict(payload))
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(part) for part in first["loc"])
+        raise MappingError(first["msg"], field=field, value=first.get("input")) from exc

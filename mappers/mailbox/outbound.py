@@ -13,16 +13,13 @@ so the outbox row goes dead with that reason instead of being retried for ever.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from gateway.errors import MappingError
 from gateway.schema import ReplyPayload, ReturnPayload, SignPayload
+from mappers.base import parse_payload
 from mappers.mailbox.tables import TRANSFER_TARGETS
 from mappers.mailbox.times import to_epoch_ms
-
-M = TypeVar("M", bound=BaseModel)
 
 
 def map_outbound(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,22 +42,13 @@ def compose_answer(payload: ReplyPayload) -> str:
     )
 
 
-def _model(model: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(dict(payload))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise MappingError(first["msg"], field=field, value=first.get("input")) from exc
-
-
 def _acceptance(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(SignPayload, payload)
+    p = parse_payload(SignPayload, payload)
     return {"accepted_by": p.operator, "accepted_at": to_epoch_ms(p.signed_at, "signed_at")}
 
 
 def _answer(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ReplyPayload, payload)
+    p = parse_payload(ReplyPayload, payload)
     return {
         "text": compose_answer(p),
         # None when the ticket was never dispatched to a unit: the adapter answers as the bureau.
@@ -73,7 +61,7 @@ def _answer(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _transfer(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ReturnPayload, payload)
+    p = parse_payload(ReturnPayload, payload)
     target = p.target.strip() if p.target else None
     if target not in TRANSFER_TARGETS:
         raise MappingError("transfer target must be 信访 or 其他单位", field="target", value=p.target)

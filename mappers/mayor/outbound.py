@@ -8,15 +8,13 @@ such a reply would be garbled or refused by the platform, and it must be rewritt
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from gateway.errors import MappingError
 from gateway.schema import ExtensionPayload, ReplyPayload, ReturnPayload, SignPayload
+from mappers.base import parse_payload
 from mappers.mayor.tables import REPLY_TRUTHFULNESS
 
-M = TypeVar("M", bound=BaseModel)
 PLATFORM_CHARSET = "gbk"
 
 # Which internal action goes to which endpoint (the adapter owns the paths; this is for readers):
@@ -49,22 +47,13 @@ def _not_in_charset(text: str) -> str:
     return "".join(bad)
 
 
-def _model(model: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(dict(payload))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise MappingError(first["msg"], field=field, value=first.get("input")) from exc
-
-
 def _sign(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(SignPayload, payload)
+    p = parse_payload(SignPayload, payload)
     return {"qsr": p.operator}  # the platform stamps its own sign time: there is no field for ours
 
 
 def _reply(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ReplyPayload, payload)
+    p = parse_payload(ReplyPayload, payload)
     sfss = REPLY_TRUTHFULNESS.get(p.is_true)
     if sfss is None:
         message = "the mayor's hotline accepts only 属实/部分属实/不属实"
@@ -81,12 +70,12 @@ def _reply(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _return(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ReturnPayload, payload)
+    p = parse_payload(ReturnPayload, payload)
     return {"thyy": p.reason}  # back.do has no target: the platform re-dispatches itself
 
 
 def _extension(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ExtensionPayload, payload)
+    p = parse_payload(ExtensionPayload, payload)
     return {"yqts": str(p.days), "yqly": p.reason}
 
 

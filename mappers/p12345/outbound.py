@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta, timezone
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from gateway.errors import MappingError
 from gateway.schema import (
@@ -21,11 +19,11 @@ from gateway.schema import (
     ReturnPayload,
     SignPayload,
 )
+from mappers.base import parse_payload
 from mappers.p12345.tables import REPLY_TRUTHFULNESS
 
 SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai; China has kept +08:00 without DST since 1991
 
-M = TypeVar("M", bound=BaseModel)
 
 
 def map_outbound(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
@@ -43,26 +41,17 @@ def render_time(moment: datetime, field: str) -> str:
     return moment.astimezone(SHANGHAI).isoformat(timespec="seconds")
 
 
-def _model(model: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(dict(payload))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise MappingError(first["msg"], field=field, value=first.get("input")) from exc
-
-
 def _attachment(item: Attachment) -> dict[str, Any]:
     return {"name": item.name, "url": item.url, "mime": item.mime, "size": item.size}
 
 
 def _sign(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(SignPayload, payload)
+    p = parse_payload(SignPayload, payload)
     return {"operator": p.operator, "signedAt": render_time(p.signed_at, "signed_at")}
 
 
 def _contact(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ContactPayload, payload)
+    p = parse_payload(ContactPayload, payload)
     return {
         "contactedAt": render_time(p.contacted_at, "contacted_at"),
         "contactPhone": p.contact_phone,
@@ -71,22 +60,22 @@ def _contact(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _return(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ReturnPayload, payload)
+    p = parse_payload(ReturnPayload, payload)
     return {"reason": p.reason, "attachments": [_attachment(a) for a in p.attachments]}
 
 
 def _extension(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ExtensionPayload, payload)
+    p = parse_payload(ExtensionPayload, payload)
     return {"days": p.days, "reason": p.reason}
 
 
 def _progress(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ProgressPayload, payload)
+    p = parse_payload(ProgressPayload, payload)
     return {"note": p.note}
 
 
 def _reply(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ReplyPayload, payload)
+    p = parse_payload(ReplyPayload, payload)
     is_true = REPLY_TRUTHFULNESS.get(p.is_true)
     if is_true is None:
         raise MappingError("12345 accepts only 属实/部分属实/不属实", field="is_true", value=p.is_true.value)

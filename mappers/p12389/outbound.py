@@ -18,16 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
-
-from pydantic import BaseModel, ValidationError
+from typing import Any
 
 from gateway.errors import MappingError
 from gateway.schema import ExtensionPayload, ReplyPayload, SignPayload
+from mappers.base import parse_payload
 from mappers.p12389.tables import DEFAULT_ZGQK, DEFAULT_ZRRD, VERDICTS
 from mappers.p12389.xmlread import SHANGHAI
 
-M = TypeVar("M", bound=BaseModel)
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 NOT_ON_12389 = {
     "contact": "先行联系",
@@ -53,15 +51,6 @@ def render_local(moment: datetime, field: str) -> str:
     return moment.astimezone(SHANGHAI).strftime(LOCAL_FORMAT)
 
 
-def _model(model: type[M], payload: Mapping[str, Any]) -> M:
-    try:
-        return model.model_validate(dict(payload))
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(part) for part in first["loc"])
-        raise MappingError(first["msg"], field=field, value=first.get("input")) from exc
-
-
 def _optional_text(payload: Mapping[str, Any], key: str, default: str) -> str:
     value = payload.get(key)
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -72,17 +61,17 @@ def _optional_text(payload: Mapping[str, Any], key: str, default: str) -> str:
 
 
 def _receipt(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(SignPayload, payload)
+    p = parse_payload(SignPayload, payload)
     return {"qsr": p.operator, "qssj": render_local(p.signed_at, "signed_at")}
 
 
 def _extension(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ExtensionPayload, payload)
+    p = parse_payload(ExtensionPayload, payload)
     return {"yqts": p.days, "yqly": p.reason}
 
 
 def _report(payload: Mapping[str, Any]) -> dict[str, Any]:
-    p = _model(ReplyPayload, payload)
+    p = parse_payload(ReplyPayload, payload)
     return {
         "hcjl": VERDICTS[p.is_true],
         "hcqk": p.investigation,
