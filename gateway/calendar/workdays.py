@@ -6,8 +6,11 @@ Days are counted in date ordinals. A table covers the loaded years plus one year
 ``_workdays[_cum[s - lo] + n - 1]``: two list lookups, no loop over days. Outside the table a
 closed formula for Monday–Friday weeks takes over, so any date in ``datetime.date``'s range works.
 
-A day in a year without State Council data counts as Monday–Friday only and every result that
-looks at such a day is flagged provisional (DESIGN.md: never silently a wrong deadline).
+A day in a year without State Council data counts Monday–Friday, less the festival days the law
+itself fixes (``gateway.calendar.statutory``: 元旦, 春节 from 除夕, 清明, 劳动节, 端午, 中秋, 国庆), and
+every result that looks at such a day is flagged provisional (DESIGN.md: never silently a wrong
+deadline; the notice's bridges and make-up days are still unknown). The table reaches two years
+past the last loaded one; beyond it only weekends are known (and everything is provisional).
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from gateway.calendar.model import CalendarYear
+from gateway.calendar.statutory import statutory_rest_days
 
 _SATURDAY = 5
 _NOVEMBER = 11
@@ -54,13 +58,14 @@ class WorkCalendar:
                 raise ValueError(f"calendar year {year.year} given twice")
             self._years[year.year] = year
         self._holiday_names: dict[date, str] = {}
+        self._statutory: set[date] = set()  # rest days known from the law alone (no notice loaded)
         for year in self._years.values():
             self._holiday_names.update(year.rest_day_names())
         self._build_table()
 
     def _build_table(self) -> None:
         known = sorted(self._years)
-        first, last = (known[0] - 1, known[-1] + 1) if known else (2000, 2000)
+        first, last = (known[0] - 1, known[-1] + 2) if known else (2000, 2000)
         self._lo = date(first, 1, 1).toordinal()
         self._hi = date(last, 12, 31).toordinal()
         self._span = span = self._hi - self._lo + 1
@@ -68,6 +73,13 @@ class WorkCalendar:
         known_day = bytearray(span)
         for offset in range(span):
             is_work[offset] = (self._lo + offset - 1) % 7 < _SATURDAY
+        for year_number in range(first, last + 1):
+            if year_number in self._years:
+                continue
+            for day, name in statutory_rest_days(year_number).items():
+                is_work[day.toordinal() - self._lo] = 0
+                self._holiday_names.setdefault(day, name)
+                self._statutory.add(day)
         for year in self._years.values():
             start = date(year.year, 1, 1).toordinal() - self._lo
             end = date(year.year, 12, 31).toordinal() - self._lo
@@ -148,8 +160,12 @@ class WorkCalendar:
         """The holiday a rest day belongs to (e.g. ``春节``), or None."""
         return self._holiday_names.get(day)
 
+    def is_statutory_only(self, day: date) -> bool:
+        """Whether ``day`` is a rest day known from the law alone, its year's notice not loaded yet."""
+        return day in self._statutory
+
     def is_workday(self, day: date) -> bool:
-        """Whether ``day`` is a working day (weekends-only rule in years without data)."""
+        """Whether ``day`` is a working day (in years without data: weekdays less the statutory festivals)."""
         offset = day.toordinal() - self._lo
         if 0 <= offset < len(self._is_work):
             return bool(self._is_work[offset])

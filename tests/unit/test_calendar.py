@@ -97,24 +97,41 @@ def test_the_same_day_rule_is_add_workdays_zero(cal: WorkCalendar) -> None:
 
 
 def test_a_count_that_reaches_into_a_year_without_data_is_provisional(cal: WorkCalendar) -> None:
-    # 2026-12-29, 30, 31, then 2027 on weekends only: Friday 1 January and Monday 4 January.
-    assert cal.add_workdays(date(2026, 12, 28), 5) == WorkdayResult(date(2027, 1, 4), provisional=True)
+    # 2026-12-29, 30, 31, then 2027 without its notice: 1 January (元旦) rests by law, so 4 and 5 January.
+    assert cal.add_workdays(date(2026, 12, 28), 5) == WorkdayResult(date(2027, 1, 5), provisional=True)
     assert cal.add_workdays(date(2026, 12, 28), 3) == WorkdayResult(date(2026, 12, 31), provisional=False)
 
 
-@pytest.mark.parametrize("year", [2027, 2030])
-def test_a_year_without_data_is_weekends_only_and_provisional(cal: WorkCalendar, year: int) -> None:
+def test_a_year_without_its_notice_rests_on_the_statutory_festivals_of_the_2024_law(cal: WorkCalendar) -> None:
+    """《全国年节及纪念日放假办法》(2024 revision) Art. 2 in 2027, before the State Council's notice."""
+    rest = {d for d in (date(2027, 1, 1) + timedelta(days=i) for i in range(365)) if not cal.is_workday(d)}
+    weekday_rest = sorted(d for d in rest if d.weekday() < 5)
+    assert weekday_rest == [
+        date(2027, 1, 1),  # 元旦 (Friday)
+        date(2027, 2, 5), date(2027, 2, 8),  # 春节: 除夕 (Friday), 初一–初二 fall on the weekend, 初三 Monday
+        date(2027, 4, 5),  # 清明 (the solar term, Monday)
+        # 劳动节 1–2 May is a weekend; 端午 (五月初五) and 中秋 (八月十五):
+        date(2027, 6, 9), date(2027, 9, 15),
+        date(2027, 10, 1),  # 国庆 1–3 October: Friday, then the weekend
+    ]
+    assert cal.holiday_name(date(2027, 2, 5)) == "春节" and cal.is_statutory_only(date(2027, 2, 5))
+    assert not cal.has_data(date(2027, 2, 5))
+    # Still provisional: the notice adds bridges and make-up days nobody knows yet.
+    assert cal.next_workday_on_or_after(date(2027, 2, 5)) == WorkdayResult(date(2027, 2, 9), provisional=True)
+    assert cal.add_workdays(date(2027, 3, 1), 10).provisional
+
+
+def test_far_years_beyond_the_table_are_weekends_only_and_provisional(cal: WorkCalendar) -> None:
+    year = 2030
     day = date(year, 1, 1)
     while day.year == year:
         assert cal.is_workday(day) is (day.weekday() < 5)
         assert not cal.has_data(day)
         day += timedelta(days=1)
-    # 1 October is National Day in every year, but without the notice we only know the weekends.
     oct1 = date(year, 10, 1)
     result = cal.next_workday_on_or_after(oct1)
     assert result.provisional
     assert result.due_date == (oct1 if oct1.weekday() < 5 else oct1 + timedelta(days=7 - oct1.weekday()))
-    assert cal.add_workdays(date(year, 3, 1), 10).provisional
 
 
 def naive_walk(start: date, n: int, is_workday: Callable[[date], bool]) -> date:
@@ -144,11 +161,13 @@ def test_counts_that_start_outside_the_data_walk_weekdays_then_the_data(
     assert cal.add_workdays(start, n) == WorkdayResult(naive_walk(start, n, cal.is_workday), True)
 
 
-def test_a_gap_between_loaded_years_is_weekends_only_and_provisional() -> None:
+def test_a_gap_between_loaded_years_rests_on_statutory_festivals_only_and_is_provisional() -> None:
     gap = WorkCalendar([CalendarYear.model_validate(year_file(y)) for y in (2024, 2026)])
     assert gap.years() == (2024, 2026)
-    assert gap.is_workday(date(2025, 10, 1))  # a Wednesday; without 2025's notice only weekends rest
-    assert gap.add_workdays(date(2024, 12, 30), 3) == WorkdayResult(date(2025, 1, 2), True)
+    assert not gap.is_workday(date(2025, 10, 1))  # 国庆 by law, even without 2025's notice
+    assert not gap.is_workday(date(2025, 10, 6))  # 中秋 (八月十五) by law
+    assert gap.is_workday(date(2025, 10, 7))  # a bridge day of the notice, unknown without it
+    assert gap.add_workdays(date(2024, 12, 30), 3) == WorkdayResult(date(2025, 1, 3), True)  # 元旦 rests
     assert gap.add_workdays(date(2025, 12, 31), 1) == WorkdayResult(date(2026, 1, 4), False)
     assert gap.add_workdays(date(2025, 12, 30), 2) == WorkdayResult(date(2026, 1, 4), True)
 

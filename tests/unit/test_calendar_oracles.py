@@ -27,11 +27,17 @@ def all_dates() -> list[date]:
     return [FIRST + timedelta(days=i) for i in range((LAST - FIRST).days + 1)]
 
 
+# Outside 2024–2026 (no notice bundled) the gateway rests on the statutory festival days only; the
+# holidays package lists those too (its "observed" entries are its guess at the notice: left out).
+STATUTORY = {d for d, name in CHINA.items() if "observed" not in name}
+
+
 def with_weekends_outside_data(is_workday: Callable[[date], bool]) -> Callable[[date], bool]:
-    """The oracle inside 2024–2026 and Monday–Friday outside, as the gateway's provisional rule."""
+    """The oracle inside 2024–2026; outside, Monday–Friday less the statutory festivals, as the gateway's
+    provisional rule."""
 
     def check(day: date) -> bool:
-        return is_workday(day) if FIRST <= day <= LAST else day.weekday() < 5
+        return is_workday(day) if FIRST <= day <= LAST else day.weekday() < 5 and day not in STATUTORY
 
     return check
 
