@@ -76,10 +76,10 @@ class WorkCalendar:
         for year_number in range(first, last + 1):
             if year_number in self._years:
                 continue
-            for day, name in statutory_rest_days(year_number).items():
-                is_work[day.toordinal() - self._lo] = 0
-                self._holiday_names.setdefault(day, name)
-                self._statutory.add(day)
+            for festival, name in statutory_rest_days(year_number).items():
+                is_work[festival.toordinal() - self._lo] = 0
+                self._holiday_names.setdefault(festival, name)
+                self._statutory.add(festival)
         for year in self._years.values():
             start = date(year.year, 1, 1).toordinal() - self._lo
             end = date(year.year, 12, 31).toordinal() - self._lo
