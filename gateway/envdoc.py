@@ -9,6 +9,7 @@ from pydantic import BaseModel, SecretStr
 from pydantic_core import to_jsonable_python
 
 from gateway.settings import Settings
+from gateway.sla.policy import DeadlinePolicy
 
 HEADER = """\
 # hotline-gateway settings — every setting, with its default. Copy to .env (or set in the
@@ -33,11 +34,21 @@ def _render(value: Any) -> str:
     return str(value)
 
 
+def _profile_rule(model: BaseModel, name: str) -> bool:
+    # The deadline rules come from GATEWAY_SLA__PROFILE: listed commented out, so a copied file does not
+    # pin the default profile's rules over the profile it chooses.
+    return isinstance(model, DeadlinePolicy) and name in DeadlinePolicy.model_fields and name != "profile"
+
+
 def _lines(model: BaseModel, prefix: str) -> list[str]:
     out: list[str] = []
     for name, field in type(model).model_fields.items():
         value = getattr(model, name)
         key = f"{prefix}{name.upper()}"
+        if _profile_rule(model, name):
+            out.append(f"# {field.description} — uncomment to override the profile's rule")
+            out.append(f"# {key}={_render(value) if value is not None else 'null'}")
+            continue
         if isinstance(value, BaseModel) and not isinstance(value, SecretStr):
             out.append("")
             out.append(f"# --- {key}: {(field.description or type(value).__doc__ or '').strip()}")

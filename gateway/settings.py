@@ -151,7 +151,7 @@ class AutoSignRule(BaseModel):
 
 
 class SlaSettings(DeadlinePolicy):
-    """SLA timers: the deadline policy (DeadlinePolicy fields, e.g. GATEWAY_SLA__MAX_EXTENSIONS) and the engine."""
+    """SLA timers: the deadline policy (GATEWAY_SLA__PROFILE and overrides of its rules) and the engine."""
 
     thresholds: list[float] = Field(
         default_factory=lambda: [0.5, 0.75, 0.9], description="Warning fractions of each window; breach is 1.0"

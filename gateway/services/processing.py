@@ -133,6 +133,7 @@ def _apply_draft(session: Session, draft: TicketDraft, now: datetime) -> tuple[T
             "updated_at": now,
             "version": 1,
             "supervised": False,
+            "complex": False,
             "urge_count": 0,
             "reopen_count": 0,
             **columns,

@@ -23,6 +23,7 @@ from gateway.alerts import delivery as alert_delivery
 from gateway.alerts.sinks import routes as sink_routes
 from gateway.sla import housekeeping
 from gateway.sla.emit import EmitReport, emit_due
+from gateway.sla.recompute import apply_policy
 from gateway.sla.runtime import Hint, SlaRuntime
 from gateway.sla.timers import sync_ticket
 from gateway.store.db import transaction
@@ -135,10 +136,20 @@ class SlaEngine:
                 sync_ticket(session, ticket=ticket, now=now, reason="sla_backfill")
         return len(ids)
 
+    def apply_policy(self, now: datetime) -> int | None:
+        """After the deadline policy changed (a new profile or override): every open deadline recomputed."""
+        with transaction(self.sessions) as session:
+            report = apply_policy(session, runtime=self.runtime, now=now)
+        if report is not None:
+            log.info("deadline policy %s applied: %s open timers, %s moved", self.runtime.sla.profile,
+                     report.scanned, report.changed)
+        return None if report is None else report.changed
+
     def step(self, now: datetime) -> float:
         """Do whatever is due at ``now``; returns seconds until something else is due."""
         sla = self.runtime.sla
         if not self._backfilled:
+            self.apply_policy(now)
             self.backfill(now)
             self._backfilled = True
         if _naive(now) >= self._next_refresh:

@@ -1,24 +1,29 @@
-"""The deadline policy: how long each step may take, as data a deployment can override.
+"""The deadline policy: which timers a ticket has and how long each may take, as data with its articles.
 
-Defaults are DESIGN.md "Default deadline policy", which distils the regulations (RULES.md §3):
-sign-off 24 h (002 §4(1)), response 2 h (002 §4(2)), resolution limits per platform and appeal type
-or level (000 限时办结, 001 §4(3)), and extensions of at most 5 working days asked at least a day
-ahead (000). Resolution limits are working days; 0 means "same day".
+A policy starts from a named regulation profile (``gateway.sla.profiles``: ``default``, ``000`` 亳州,
+``001`` 泰安, ``002`` 乌审旗, ``003`` 嘉定); any field given beside ``profile`` (settings
+``GATEWAY_SLA__…``, or ``with_overrides``) is deep-merged onto it, so ``GATEWAY_SLA__PROFILE=002`` plus
+``GATEWAY_SLA__SIGN_OFF__AFTER=PT12H`` is profile 002 with a 12-hour sign-off. ``null`` switches a rule
+off. Every rule carries the article it comes from; ``policy_table`` lists them for the admin page.
 
-Settings can nest a ``DeadlinePolicy`` (e.g. ``GATEWAY_SLA__MAX_EXTENSIONS=2``); a ``resolution``
-table given there replaces the rules of the platforms it names and keeps the defaults for the rest.
-``DeadlinePolicy.with_overrides`` does the same deep merge from any mapping.
+Limits in days are counted from the day after the start day and end at 23:59:59 of the last day;
+0 days is "same day" (当日): 23:59:59 of the start's calendar day, rest days included (000 限时办结 一).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import timedelta
-from typing import Any
+from datetime import time, timedelta
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, field_validator, model_validator
+
+from gateway.sla.profiles import PROFILES, profile_data
 
 SAME_DAY = 0
+Unit = Literal["working_days", "calendar_days"]
+UNIT_WORDS: dict[str, str] = {"working_days": "个工作日", "calendar_days": "天（自然日）"}
+COMPLEX = "复杂"  # policy key prefix: "复杂咨询" is a complex consultation, "复杂" any complex ticket
 
 # Appeal types arrive as the internal enum values (gateway.schema.AppealType); the policy table is
 # written in the regulations' words, so both spellings find the same rule.
@@ -32,80 +37,137 @@ APPEAL_TYPE_WORDS: dict[str, str] = {
     "appeal": "申诉",
     "other": "其他",
 }
+URGENCY_WORDS: dict[str, str] = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
+ANY_PLATFORM = "*"
 
 
 class NoDeadlineRule(LookupError):
-    """The policy has no resolution limit for this platform and appeal type or level: fix the policy."""
+    """The policy has no resolution limit for this platform and appeal type or level."""
 
 
-class ResolutionRule(BaseModel):
-    """One platform's resolution limits in working days, by appeal type or level, with a fallback."""
-
+class _Rule(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    by_type: dict[str, NonNegativeInt] = Field(
-        default_factory=dict, description="Appeal type (咨询, 投诉, …) or level (简单, …) → working days"
-    )
-    default: NonNegativeInt | None = Field(
-        default=None, description="Working days for any type not listed; None = unknown types are an error"
-    )
+    article: str = Field(default="", description="Seed and section the rule comes from, e.g. 000 限时办结 一")
 
 
-def _default_resolution() -> dict[str, ResolutionRule]:
-    return {
-        # 000 限时办结: consultations and help requests the same day; complaints 5 working days.
-        "p12345": ResolutionRule(
-            by_type={"咨询": SAME_DAY, "求助": SAME_DAY, "投诉": 5, "举报": 5, "建议": 5, "表扬": 5}
-        ),
-        "mayor": ResolutionRule(default=5),  # 000: mayor-hotline matters, 5 working days
-        "mailbox": ResolutionRule(default=10),  # 000: director's mailbox letters, 10 working days
-        # 001 §4(3): 12389 verification by case level 案件等级.
-        "p12389": ResolutionRule(by_type={"简单": 10, "一般": 15, "重大": 20}),
-    }
+class Window(_Rule):
+    """A wall-clock window after an instant (签收 24 h after issue, 响应 2 h after the dispatch)."""
+
+    after: timedelta = Field(description="Length of the window")
+
+    @field_validator("after", mode="after")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("a time window must be longer than zero")
+        return value
+
+
+class DispatchRule(_Rule):
+    """派单: by a time of the day after receipt, rolled to the next working day when that is a rest day."""
+
+    at: time = Field(default=time(9, 0), description="Local time of day the dispatch is due")
+    roll_to_workday: bool = Field(default=True, description="第二日为节假日的顺延")
+    platforms: list[str] | None = Field(default=None, description="Platforms it applies to; null = all")
+
+
+class DaysRule(_Rule):
+    """N working or calendar days from an instant (137: first feedback, a complex ticket's plan)."""
+
+    days: NonNegativeInt
+    unit: Unit = "working_days"
+    platforms: list[str] | None = Field(default=None, description="Platforms it applies to; null = all")
+
+
+class ResolutionRule(_Rule):
+    """One platform's resolution limits in days, by urgency, by appeal type or level, with a fallback."""
+
+    by_type: dict[str, NonNegativeInt | None] = Field(
+        default_factory=dict,
+        description="Appeal type (咨询…), level (简单…), 复杂<type> or 复杂 → days; null = no policy limit",
+    )
+    by_urgency: dict[str, NonNegativeInt] = Field(
+        default_factory=dict, description="Urgency (紧急, 特急) → days; wins over the type (应急类)"
+    )
+    default: NonNegativeInt | None = Field(default=None, description="Days for any type not listed")
+    unit: Unit = "working_days"
+
+
+class ExtensionRule(_Rule):
+    """延期: how far ahead it is asked, how many days it adds, how often, and what must come with it."""
+
+    max_days: PositiveInt | None = Field(default=5, description="Most days one extension adds; null = no limit")
+    unit: Unit = Field(default="calendar_days", description="延期不得超过5天: calendar days")
+    min_notice: timedelta = Field(default=timedelta(days=1), description="Asked at least this long before")
+    max_count: NonNegativeInt | None = Field(default=1, description="Extensions per handling cycle; null = any")
+    report_platforms: list[str] = Field(
+        default_factory=list, description="Platforms whose extension needs a written progress report"
+    )
+    report_article: str = Field(default="", description="Article requiring that report (001 四(三))")
 
 
 class DeadlinePolicy(BaseModel):
-    """Every limit the SLA timers use (defaults: DESIGN.md "Default deadline policy")."""
+    """Every deadline rule the SLA timers use, from a named profile (DESIGN.md "Default deadline policy")."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    sign_off: timedelta = Field(default=timedelta(hours=24), description="Sign-off window after issue")
-    response: timedelta = Field(default=timedelta(hours=2), description="Response window after sign-off")
+    profile: str = Field(default="default", description=f"Regulation profile: {', '.join(PROFILES)}")
+    sign_off: Window | None = Field(default=None, description="签收 window after issue (from the profile)")
+    dispatch: DispatchRule | None = Field(default=None, description="派单 deadline (from the profile)")
+    response: Window | None = Field(default=None, description="响应 window after the dispatch takes effect")
+    first_feedback: DaysRule | None = Field(default=None, description="交办并初步反馈 (137, from the profile)")
+    complex_plan: DaysRule | None = Field(default=None, description="复杂问题提出方案 (137, from the profile)")
     resolution: dict[str, ResolutionRule] = Field(
-        default_factory=_default_resolution, description="Platform key → resolution limits"
+        default_factory=dict, description="Platform key (or *) → resolution limits (from the profile)"
     )
-    extension_max_workdays: PositiveInt = Field(default=5, description="Most working days one extension adds")
-    extension_min_notice: timedelta = Field(
-        default=timedelta(hours=24), description="An extension must be asked this long before the deadline"
-    )
-    max_extensions: NonNegativeInt = Field(default=1, description="Extensions allowed per ticket")
+    extension: ExtensionRule = Field(default_factory=ExtensionRule, description="延期 rule (from the profile)")
+    platform_article: str = Field(default="", description="Article by which a platform's own limit binds")
+    supervision_article: str = Field(default="", description="Article by which a 督办 reply time binds")
 
-    @field_validator("resolution", mode="after")
+    @model_validator(mode="before")
     @classmethod
-    def _keep_default_platforms(cls, value: dict[str, ResolutionRule]) -> dict[str, ResolutionRule]:
-        # A deployment states only the platforms it changes; the others keep the regulation defaults.
-        return {**_default_resolution(), **value}
+    def _from_profile(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        given = dict(data)
+        base = profile_data(str(given.get("profile") or "default"))
+        base["profile"] = given.get("profile") or "default"
+        return _deep_merge(base, given)
 
-    @field_validator("sign_off", "response", "extension_min_notice", mode="after")
-    @classmethod
-    def _not_negative(cls, value: timedelta) -> timedelta:
-        if value < timedelta(0):
-            raise ValueError("a time limit cannot be negative")
-        return value
+    def resolution_rule(self, platform: str) -> ResolutionRule | None:
+        """The platform's resolution rule, or the catch-all (*) one."""
+        return self.resolution.get(platform) or self.resolution.get(ANY_PLATFORM)
 
-    def resolution_workdays(self, platform: str, appeal_type_or_level: str) -> int:
-        """Working days to resolve (0 = same day); raises NoDeadlineRule when the policy has none."""
-        rule = self.resolution.get(platform)
+    def resolution_key(
+        self, platform: str, appeal_type: str, level: str | None = None, urgency: str | None = None,
+        complex_: bool = False,
+    ) -> str | None:
+        """The policy key that decides a ticket's limit (urgency, 复杂…, level, type), or None without one."""
+        rule = self.resolution_rule(platform)
         if rule is None:
-            raise NoDeadlineRule(
-                f"平台 {platform} 没有办理时限 / no resolution rule for platform {platform!r}"
-            )
-        key = str(appeal_type_or_level)
-        workdays = rule.by_type.get(key)
-        if workdays is None and key in APPEAL_TYPE_WORDS:
-            workdays = rule.by_type.get(APPEAL_TYPE_WORDS[key])
-        if workdays is not None:
-            return workdays
+            return None
+        word = APPEAL_TYPE_WORDS.get(appeal_type, appeal_type)
+        urgent = URGENCY_WORDS.get(urgency or "", urgency or "")
+        candidates = [urgent] if urgent in rule.by_urgency else []
+        if complex_:
+            candidates += [COMPLEX + word, COMPLEX]
+        candidates += [level or "", appeal_type, word]
+        for key in candidates:
+            if key and (key in rule.by_type or key in rule.by_urgency):
+                return key
+        return appeal_type if rule.default is not None else None
+
+    def resolution_days(self, platform: str, key: str) -> int | None:
+        """Days to resolve for a policy key (0 = same day, None = no policy limit); NoDeadlineRule if unknown."""
+        rule = self.resolution_rule(platform)
+        if rule is None:
+            raise NoDeadlineRule(f"平台 {platform} 没有办理时限 / no resolution rule for platform {platform!r}")
+        if key in rule.by_urgency:
+            return rule.by_urgency[key]
+        for candidate in (key, APPEAL_TYPE_WORDS.get(key, key)):
+            if candidate in rule.by_type:
+                return rule.by_type[candidate]
         if rule.default is not None:
             return rule.default
         raise NoDeadlineRule(
@@ -115,7 +177,16 @@ class DeadlinePolicy(BaseModel):
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> DeadlinePolicy:
         """A new policy with ``overrides`` deep-merged onto this one, validated."""
-        return DeadlinePolicy.model_validate(_deep_merge(self.model_dump(), overrides))
+        return type(self).model_validate(_deep_merge(self.model_dump(), overrides))
+
+    def rules(self) -> DeadlinePolicy:
+        """Only the deadline rules (settings subclasses add engine fields): what a recompute depends on."""
+        return DeadlinePolicy.model_validate(self.model_dump(include=set(DeadlinePolicy.model_fields)))
+
+
+def applies(rule: DispatchRule | DaysRule | None, platform: str) -> bool:
+    """Whether a rule exists and covers ``platform``."""
+    return rule is not None and (rule.platforms is None or platform in rule.platforms)
 
 
 def _deep_merge(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,6 +3,8 @@
 ``sync_ticket`` runs inside the transaction of every ticket change (via ``services.lifecycle``). It
 compares the timers the ticket should have (``gateway.sla.derive``) with the stored ones and changes
 only what differs, logging each change with who caused it and why; a second call changes nothing.
+Every open timer's deadline is derived again on each call, so a changed platform limit, 督办 or
+policy moves it (logged as ``recomputed``).
 """
 
 from __future__ import annotations
@@ -18,32 +20,61 @@ from gateway.alerts.store import settle_timer
 from gateway.calendar import WorkCalendar
 from gateway.sla import derive
 from gateway.sla.deadlines import shift_for_pause
-from gateway.sla.derive import EXTENSION, RESOLUTION, RESOLUTION_KINDS, RESPONSE, SIGN_OFF, Spec, TicketFacts
+from gateway.sla.derive import (
+    DISPATCH,
+    EXTENSION,
+    FEEDBACK,
+    ORDER_KINDS,
+    PLAN,
+    RESOLUTION,
+    RESOLUTION_KINDS,
+    RESPONSE,
+    SIGN_OFF,
+    SUPERVISION,
+    Activity,
+    Spec,
+    TicketFacts,
+)
+from gateway.sla.limits import BUREAU, PLATFORM, LimitSpec, TimerInputs, fixed
+from gateway.sla.policy import DeadlinePolicy
 from gateway.sla.runtime import Hint, SlaRuntime, runtime_for
 from gateway.sla.thresholds import next_alert
 from gateway.store.tables import TicketEventRecord, TicketRecord
 from gateway.store.tables_sla import OPEN_STATES, SlaTimerEventRecord, SlaTimerRecord
+
+ORDER_EVENTS = ("supervised", "supervision_issued")  # platform 督办 notice; the bureau's own 督办/催办
 
 
 @dataclass
 class _Ctx:
     session: Session
     runtime: SlaRuntime
+    policy: DeadlinePolicy
     ticket: TicketRecord
     calendar: WorkCalendar
     now: datetime
     actor: str
     hints: list[Hint] = field(default_factory=list)
+    _activity: Activity | None = None
+
+    def activity(self) -> Activity:
+        """Progress reports and plans of the ticket (read once, when a timer needs them)."""
+        if self._activity is None:
+            rows = self.session.execute(select(TicketEventRecord.kind, TicketEventRecord.at).where(
+                TicketEventRecord.ticket_id == self.ticket.id,
+                TicketEventRecord.kind.in_(("progress", "plan_submitted")))).all()
+            self._activity = Activity(progress=[at for kind, at in rows if kind == "progress"],
+                                      plans=[at for kind, at in rows if kind == "plan_submitted"])
+        return self._activity
 
 
 def sync_ticket(session: Session, *, ticket: TicketRecord, now: datetime, reason: str) -> None:
     """Bring the ticket's timers in line with its state; ``reason`` is the timeline kind that changed it."""
     runtime = runtime_for(session)
     calendar = runtime.calendar(session, share=True)
-    policy, facts = runtime.sla, TicketFacts.of(ticket)
-    last = _last_event(session, ticket.id)
-    actor = last.actor if last is not None and last.kind == reason else "system"
-    ctx = _Ctx(session, runtime, ticket, calendar, now, actor)
+    facts = TicketFacts.of(ticket)
+    trigger = _last_event(session, ticket.id, kind=reason)  # the change that called us, and who made it
+    ctx = _Ctx(session, runtime, runtime.sla, ticket, calendar, now, trigger.actor if trigger else "system")
     timers = list(session.scalars(
         select(SlaTimerRecord).where(SlaTimerRecord.ticket_id == ticket.id).order_by(SlaTimerRecord.id)
     ))
@@ -51,64 +82,147 @@ def sync_ticket(session: Session, *, ticket: TicketRecord, now: datetime, reason
         return  # first seen already finished: nothing to watch
     by_key = {(t.kind, t.cycle, t.seq): t for t in timers}
 
-    sign = by_key.get((SIGN_OFF, 1, 0)) or _start(ctx, SIGN_OFF, 1, 0, derive.sign_off_spec(facts, policy))
-    if sign.state in OPEN_STATES:
-        spec = derive.sign_off_spec(facts, policy)
-        _set_due(ctx, sign, spec.due_at, False, "平台签收期限变更")
-    _apply(ctx, sign, derive.outcome(SIGN_OFF, facts, sign.started_at, now))
-
-    response = by_key.get((RESPONSE, 1, 0))
-    signed = derive.signed_instant(facts, now)
-    if response is None and signed is not None:
-        response = _start(ctx, RESPONSE, 1, 0, derive.response_spec(signed, policy))
-    if response is not None:
-        _apply(ctx, response, derive.outcome(RESPONSE, facts, response.started_at, now))
-
-    _resolution_phase(ctx, facts, timers, last if last is not None and last.kind == reason else None)
+    _single(ctx, facts, by_key.get((SIGN_OFF, 1, 0)), derive.sign_off_inputs(facts, ctx.policy))
+    _single(ctx, facts, by_key.get((DISPATCH, 1, 0)), derive.simple_inputs(DISPATCH, facts, facts.issued_at))
+    _single(ctx, facts, by_key.get((FEEDBACK, 1, 0)), derive.simple_inputs(FEEDBACK, facts, facts.issued_at))
+    if facts.complex or (PLAN, 1, 0) in by_key:
+        _single(ctx, facts, by_key.get((PLAN, 1, 0)), derive.simple_inputs(PLAN, facts, facts.issued_at))
+    _response(ctx, facts, [t for t in timers if t.kind == RESPONSE])
+    orders = _orders(ctx, facts, [t for t in timers if t.kind in ORDER_KINDS], trigger)
+    _resolution_phase(ctx, facts, timers, orders, trigger)
     runtime.hint_after_commit(session, ctx.hints)
 
 
-def _resolution_phase(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord],
-                      last: TicketEventRecord | None) -> None:
-    policy, calendar = ctx.runtime.sla, ctx.calendar
+def _single(ctx: _Ctx, facts: TicketFacts, timer: SlaTimerRecord | None, inputs: TimerInputs) -> None:
+    """A timer the ticket has at most one of: start it when a rule or limit applies, else keep it current."""
+    if timer is None:
+        spec = derive.spec_for(inputs, ctx.calendar, ctx.policy)
+        if spec is None:
+            return
+        what = derive.outcome(inputs.kind, facts, spec.started_at, ctx.now, ctx.activity())
+        if what[0] in ("cancel", "lapse") and ctx.ticket.status in ("closed", "returned"):
+            return  # a rule the ticket outlived before it ever applied (e.g. a new profile on a closed ticket)
+        timer = _start(ctx, inputs.kind, 1, 0, spec)
+    elif timer.state in OPEN_STATES:
+        _refresh(ctx, timer, inputs._replace(started_at=timer.started_at))
+    _apply(ctx, timer, derive.outcome(timer.kind, facts, timer.started_at, ctx.now, ctx.activity()))
+
+
+def _response(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord]) -> None:
+    # 002 四(二): the window runs from when the unit receives the order, i.e. the dispatch takes effect.
+    # A dispatch to another unit before the first contact gives the new unit its own window.
+    current = max(timers, key=lambda t: t.seq) if timers else None
+    dispatched = facts.dispatched_at
+    if dispatched is not None and (current is None or _redispatched(current, facts, dispatched)):
+        spec = derive.spec_for(derive.simple_inputs(RESPONSE, facts, dispatched), ctx.calendar, ctx.policy)
+        if spec is not None:
+            seq = 0
+            if current is not None:
+                _close(ctx, current, "breached" if current.state == "breached" else "superseded",
+                       f"改派至{ctx.ticket.unit or '其他单位'}")
+                seq = current.seq + 1
+            current = _start(ctx, RESPONSE, 1, seq, spec)
+    elif current is not None and current.state in OPEN_STATES:
+        _refresh(ctx, current, derive.simple_inputs(RESPONSE, facts, current.started_at))
+    if current is not None:
+        _apply(ctx, current, derive.outcome(RESPONSE, facts, current.started_at, ctx.now, ctx.activity()))
+
+
+def _redispatched(timer: SlaTimerRecord, facts: TicketFacts, dispatched: datetime) -> bool:
+    return timer.state in OPEN_STATES and facts.responded_at is None and dispatched > timer.started_at
+
+
+def _orders(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord],
+            trigger: TicketEventRecord | None) -> list[SlaTimerRecord]:
+    """督办/催办 with a deadline become timers (the platform's ``reply_by``, or the leader's own)."""
+    if trigger is not None and trigger.kind in ORDER_EVENTS:
+        detail = trigger.detail or {}
+        due = detail.get("reply_by") if trigger.kind == "supervised" else detail.get("due_at")
+        known = {int((t.limits or [{}])[0].get("event_id") or 0) for t in timers}
+        if due and trigger.id not in known:
+            kind = derive.URGE if detail.get("order") == "催办" else SUPERVISION
+            source = PLATFORM if trigger.kind == "supervised" else BUREAU
+            what = "督办" if kind == SUPERVISION else "催办"
+            label = f"{'平台' if source == PLATFORM else '局'}{what}时限"
+            limit = {**fixed(datetime.fromisoformat(str(due)), source=source, rule=ctx.policy.supervision_article,
+                             label=label), "event_id": trigger.id}
+            spec = derive.spec_for(TimerInputs(kind, facts.platform, None, ctx.now, [limit]), ctx.calendar,
+                                   ctx.policy)
+            assert spec is not None
+            timers.append(_start(ctx, kind, facts.cycle, sum(1 for t in timers if t.kind == kind), spec))
+    for timer in timers:
+        _apply(ctx, timer, derive.outcome(timer.kind, facts, timer.started_at, ctx.now, ctx.activity()))
+    return timers
+
+
+def _resolution_phase(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord], orders: list[SlaTimerRecord],
+                      trigger: TicketEventRecord | None) -> None:
     cycle = facts.cycle
     for timer in timers:
         if timer.kind in RESOLUTION_KINDS and timer.cycle < cycle and timer.state in OPEN_STATES:
             _close(ctx, timer, "cancelled", "重办开启新的办理周期")
     phase = [t for t in timers if t.kind in RESOLUTION_KINDS and t.cycle == cycle]
     active = max(phase, key=lambda t: t.seq) if phase else None
+    if active is None and ctx.ticket.status in ("closed", "returned"):
+        return
     if active is None:
-        if ctx.ticket.status in ("closed", "returned"):
-            return
         reopened = _last_event(ctx.session, ctx.ticket.id, kind="reopened") if cycle > 1 else None
         started = facts.issued_at if reopened is None else reopened.at
-        platform_due = facts.platform_due_at if cycle == 1 else _as_time(reopened.detail if reopened else {})
-        spec = derive.resolution_spec(facts, started, calendar, policy, platform_due=platform_due)
+        inputs = derive.resolution_inputs(facts, started, _limits(ctx, facts, started, orders, reopened),
+                                          ctx.policy)
+        spec = derive.spec_for(inputs, ctx.calendar, ctx.policy)
         if spec is None:
             return  # no policy rule and no platform deadline: nothing to count against
         active = _start(ctx, RESOLUTION, cycle, 0, spec)
-    elif active.state in OPEN_STATES and last is not None and last.kind == "extension_decided":
-        active = _extend(ctx, facts, active, phase, last)
+    elif active.state in OPEN_STATES and trigger is not None and trigger.kind == "extension_decided":
+        active = _extend(ctx, facts, active, phase, trigger)
+    elif active.state in OPEN_STATES and active.kind == RESOLUTION:
+        reopened = _last_event(ctx.session, ctx.ticket.id, kind="reopened") if cycle > 1 else None
+        limits = _limits(ctx, facts, active.started_at, orders, reopened)
+        _refresh(ctx, active, derive.resolution_inputs(facts, active.started_at, limits, ctx.policy))
     elif active.state in OPEN_STATES:
-        _rederive(ctx, facts, active)
-    _apply(ctx, active, derive.outcome(active.kind, facts, active.started_at, ctx.now))
+        _refresh_extension(ctx, facts, active)
+    _apply(ctx, active, derive.outcome(active.kind, facts, active.started_at, ctx.now, ctx.activity()))
 
 
-def _rederive(ctx: _Ctx, facts: TicketFacts, timer: SlaTimerRecord) -> None:
-    policy, calendar = ctx.runtime.sla, ctx.calendar
-    if timer.kind == EXTENSION:
-        due = facts.platform_due_at
-        if timer.platform_due_at is not None and due is not None and due != timer.platform_due_at:
-            timer.platform_due_at = due
-            _set_due(ctx, timer, due + timedelta(seconds=timer.paused_total_s), False, "平台期限变更")
-        return
-    platform_due = facts.platform_due_at if timer.cycle == 1 else timer.platform_due_at
-    spec = derive.resolution_spec(facts, timer.started_at, calendar, policy, platform_due=platform_due)
+def _limits(ctx: _Ctx, facts: TicketFacts, started: datetime, orders: list[SlaTimerRecord],
+            reopened: TicketEventRecord | None) -> list[LimitSpec]:
+    """External limits of this cycle: the platform's (first cycle, or the 重办's new due) and 督办 times."""
+    if reopened is None:
+        limits = derive.platform_limits(facts, ctx.policy)
+    else:
+        new_due = (reopened.detail or {}).get("new_due_at")
+        limits = [] if not new_due else [fixed(datetime.fromisoformat(str(new_due)), source=PLATFORM,
+                                               rule=ctx.policy.platform_article, label="平台重办期限")]
+    for order in orders:
+        if order.kind == SUPERVISION and order.started_at >= started and order.limits:
+            limits.append({k: v for k, v in order.limits[0].items() if k != "event_id"})
+    return limits
+
+
+def _refresh(ctx: _Ctx, timer: SlaTimerRecord, inputs: TimerInputs) -> None:
+    """Derive an open timer's deadline again (platform limit, 督办, policy or calendar changed)."""
+    spec = derive.spec_for(inputs, ctx.calendar, ctx.policy)
     if spec is None:
+        _close(ctx, timer, "cancelled", "期限规则已停用")
         return
-    why = "平台期限变更" if spec.platform_due_at != timer.platform_due_at else "工单类型或等级变更"
-    timer.rule_key, timer.platform_due_at = spec.rule_key, spec.platform_due_at
+    if timer.rule_key != spec.rule_key or timer.limits != spec.limits:
+        why = "平台期限或督办时限变更" if timer.limits != spec.limits else "工单类型、紧急程度或复杂认定变更"
+    else:
+        why = "期限规则变更"
+    timer.rule_key, timer.platform_due_at, timer.limits = spec.rule_key, spec.platform_due_at, spec.limits
+    timer.rule, timer.source, timer.label = spec.rule, spec.source, spec.label
     _set_due(ctx, timer, spec.due_at + timedelta(seconds=timer.paused_total_s), spec.provisional, why)
+
+
+def _refresh_extension(ctx: _Ctx, facts: TicketFacts, timer: SlaTimerRecord) -> None:
+    due = facts.platform_due_at
+    if timer.ext_days is None and timer.platform_due_at is not None and due is not None and due != timer.platform_due_at:
+        limit = fixed(due, source=PLATFORM, rule=ctx.policy.platform_article, label="平台批准的延期期限")
+        _refresh(ctx, timer, TimerInputs(EXTENSION, facts.platform, None, timer.started_at, [limit]))
+    elif timer.ext_days is not None:
+        _refresh(ctx, timer, TimerInputs(EXTENSION, facts.platform, None, timer.started_at, [],
+                                         ext_days=timer.ext_days, ext_from=timer.ext_from))
 
 
 def _extend(ctx: _Ctx, facts: TicketFacts, active: SlaTimerRecord, phase: list[SlaTimerRecord],
@@ -120,11 +234,11 @@ def _extend(ctx: _Ctx, facts: TicketFacts, active: SlaTimerRecord, phase: list[S
         return active  # this decision is already applied
     requested = _last_event(ctx.session, ctx.ticket.id, kind="extension_requested")
     spec = derive.extension_spec(
-        active.due_at, ctx.now, platform_new_due=new_due,
+        active.due_at, ctx.now, platform=facts.platform, platform_new_due=new_due,
         days=(requested.detail.get("days") if requested else None),
         requested_at=(requested.at if requested else None),
         extensions_so_far=sum(1 for t in phase if t.kind == EXTENSION),
-        calendar=ctx.calendar, policy=ctx.runtime.sla,
+        calendar=ctx.calendar, policy=ctx.policy,
     )
     _log(ctx, active, "extended", str(decided.detail.get("note") or "平台同意延期"),
          old_due=active.due_at.isoformat(), new_due=spec.due_at.isoformat())
@@ -137,12 +251,14 @@ def _start(ctx: _Ctx, kind: str, cycle: int, seq: int, spec: Spec) -> SlaTimerRe
         ticket_id=ctx.ticket.id, platform=ctx.ticket.platform, kind=kind, cycle=cycle, seq=seq, state="running",
         started_at=spec.started_at, due_at=spec.due_at, provisional=spec.provisional, paused_total_s=0.0,
         rule_key=spec.rule_key, platform_due_at=spec.platform_due_at, ext_days=spec.ext_days,
-        ext_from=spec.ext_from, last_threshold=0, updated_at=ctx.now,
+        ext_from=spec.ext_from, rule=spec.rule, source=spec.source, label=spec.label, limits=spec.limits,
+        last_threshold=0, updated_at=ctx.now,
     )
     ctx.session.add(timer)
     ctx.session.flush()
     _arm(ctx, timer)
-    _log(ctx, timer, "started", "", due_at=spec.due_at.isoformat(), provisional=spec.provisional)
+    _log(ctx, timer, "started", "", due_at=spec.due_at.isoformat(), provisional=spec.provisional,
+         rule=spec.rule, source=spec.source)
     return timer
 
 
@@ -176,6 +292,8 @@ def _apply(ctx: _Ctx, timer: SlaTimerRecord, result: derive.Outcome) -> None:
         _log(ctx, timer, "met", why, met_at=at.isoformat(), late=at > timer.due_at)
     elif what == "cancel":
         _close(ctx, timer, "cancelled", why)
+    elif what == "lapse":  # finished without what the timer asked for: missed if its time had passed
+        _close(ctx, timer, "breached" if ctx.now > timer.due_at else "cancelled", why)
     elif what == "pause" and timer.state != "paused":
         timer.state, timer.paused_at, timer.updated_at = "paused", ctx.now, ctx.now
         _arm(ctx, timer)
@@ -207,8 +325,3 @@ def _last_event(session: Session, ticket_id: int, *, kind: str | None = None) ->
     if kind is not None:
         stmt = stmt.where(TicketEventRecord.kind == kind)
     return session.scalars(stmt.order_by(TicketEventRecord.id.desc()).limit(1)).first()
-
-
-def _as_time(detail: dict[str, Any]) -> datetime | None:
-    value = detail.get("new_due_at")
-    return datetime.fromisoformat(str(value)) if value else None

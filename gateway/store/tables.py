@@ -63,6 +63,7 @@ class TicketRecord(Base):
     parent_external_id: Mapped[str | None] = mapped_column(String(64))
     extra: Mapped[dict[str, Any]] = mapped_column(default=dict)
     supervised: Mapped[bool] = mapped_column(default=False)
+    complex: Mapped[bool] = mapped_column(default=False)  # 复杂问题 as the bureau judged it (000 限时办结 一, 137)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     citizen_key: Mapped[str | None] = mapped_column(String(64), index=True)  # keyed hash of the phone
     urge_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -14,7 +14,7 @@ from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Te
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.db import utcnow
-from gateway.store.tables import Base, BigId
+from gateway.store.tables import Base, BigId, JSONType
 
 OPEN_STATES = ("running", "paused", "breached")  # met_at is NULL in these states
 
@@ -38,7 +38,8 @@ class SlaTimerRecord(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
     platform: Mapped[str] = mapped_column(String(32))
-    kind: Mapped[str] = mapped_column(String(16))  # sign_off | response | resolution | extension
+    # sign_off | dispatch | response | first_feedback | plan | resolution | extension | supervision | urge
+    kind: Mapped[str] = mapped_column(String(16))
     cycle: Mapped[int] = mapped_column(Integer, default=1)  # 重办 opens the next cycle
     seq: Mapped[int] = mapped_column(Integer, default=0)  # extension number within the cycle
     state: Mapped[str] = mapped_column(String(16), default="running")  # + met|paused|breached|cancelled|superseded
@@ -49,7 +50,11 @@ class SlaTimerRecord(Base):
     paused_at: Mapped[datetime | None]
     paused_total_s: Mapped[float] = mapped_column(Float, default=0.0)
     rule_key: Mapped[str | None] = mapped_column(String(32))  # policy key (投诉, 一般…); None: no calendar rule
-    platform_due_at: Mapped[datetime | None]  # the platform's own deadline for this timer, if any
+    platform_due_at: Mapped[datetime | None]  # the external limit that binds (platform, 督办), if one does
+    rule: Mapped[str | None] = mapped_column(String(64))  # article of the binding deadline (000 限时办结 一)
+    source: Mapped[str | None] = mapped_column(String(16))  # policy | platform | bureau
+    label: Mapped[str | None] = mapped_column(String(120))  # what the binding limit is, in Chinese
+    limits: Mapped[list[Any] | None] = mapped_column(JSONType, nullable=True)  # external limits (gateway.sla.limits)
     ext_days: Mapped[int | None] = mapped_column(Integer)  # policy extension: working days added…
     ext_from: Mapped[datetime | None]  # …to this deadline
     last_threshold: Mapped[int] = mapped_column(Integer, default=0)  # highest percent alerted so far

@@ -51,7 +51,7 @@ def test_workdays_counts_from_the_day_after_and_flags_an_unpublished_year(client
     got = client.get("/api/v1/calendar/workdays", params={"start": "2026-02-12", "days": 5}, headers=DUTY).json()
     assert got == {"due_date": "2026-02-26", "provisional": False}
     got = client.get("/api/v1/calendar/workdays", params={"start": "2026-12-20", "days": 20}, headers=DUTY).json()
-    assert got == {"due_date": "2027-01-15", "provisional": True}
+    assert got == {"due_date": "2027-01-18", "provisional": True}  # 2027 rests on 元旦 by law, still provisional
     bad = client.get("/api/v1/calendar/workdays", params={"start": "2026-13-01", "days": 1}, headers=DUTY)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
 
@@ -59,11 +59,11 @@ def test_workdays_counts_from_the_day_after_and_flags_an_unpublished_year(client
 def test_loading_a_year_is_admin_only_validated_recomputes_open_deadlines_and_is_audited(
     client: TestClient, container: Container,
 ) -> None:
-    # Given a 12389 重大 case whose 20 working days run into 2027, counted on weekends only for now
+    # Given a 12389 重大 case whose 20 working days run into 2027, counted on the statutory festivals for now
     tid = new_ticket(container.sessions, issued_at=sh(2026, 12, 20, 9), platform="p12389", appeal_type="report",
                      level="重大")
     before = timers(container.sessions, tid)["resolution"]
-    assert before.provisional and before.due_at == utc(sh(2027, 1, 15, 23, 59, 59))
+    assert before.provisional and before.due_at == utc(sh(2027, 1, 18, 23, 59, 59))
     assert client.get("/api/v1/calendar/years", headers=DUTY).json()["missing"] == [2027]
 
     assert client.post("/api/v1/calendar/years", json=YEAR_2027, headers=DUTY).status_code == 403
@@ -107,7 +107,7 @@ def test_alerts_feed_acknowledge_and_metrics(client: TestClient, container: Cont
     sla.fire_due(NOW)
     sla.housekeeping(NOW)
     active = client.get("/api/v1/alerts", headers=DUTY).json()["items"]
-    assert {a["kind"] for a in active} == {"breach", "calendar_missing"}
+    assert {a["kind"] for a in active} == {"breach", "warning", "calendar_missing"}  # warning: the dispatch timer
     assert client.get("/api/v1/alerts", headers=UNIT).status_code == 403
     breach = next(a for a in active if a["kind"] == "breach")
     acked = client.post(f"/api/v1/alerts/{breach['id']}/ack", headers=DUTY).json()
@@ -115,12 +115,13 @@ def test_alerts_feed_acknowledge_and_metrics(client: TestClient, container: Cont
     assert client.post(f"/api/v1/alerts/{breach['id']}/ack", headers=DUTY).status_code == 409
     assert [a["id"] for a in client.get("/api/v1/alerts?state=acknowledged", headers=DUTY).json()["items"]] == [
         breach["id"]]
-    assert len(client.get("/api/v1/alerts?state=all", headers=DUTY).json()["items"]) == 5  # 50/75/90 superseded
+    # sign-off 50/75/90 (superseded by its breach), the calendar, and the dispatch timer's 50 %
+    assert len(client.get("/api/v1/alerts?state=all", headers=DUTY).json()["items"]) == 6
 
     text = client.get("/metrics").text
     assert 'hotline_sla_open_timers{platform="p12345",state="breached",timer="sign_off"} 1.0' in text
     assert 'hotline_sla_alerts_total{kind="breach",platform="p12345",timer="sign_off"} 1.0' in text
-    assert "hotline_sla_alert_latency_seconds_count 4.0" in text
+    assert "hotline_sla_alert_latency_seconds_count 5.0" in text
     assert "hotline_calendar_missing_years 1.0" in text
     rules = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text(encoding="utf-8"))
     used = {re.sub(r"_bucket$", "", name) for group in rules["groups"] for rule in group["rules"]

@@ -140,10 +140,13 @@ def test_a_commit_that_changes_timers_wakes_the_engine_with_the_instant(world: W
         new_ticket(sessions, issued_at=sh(2026, 11, 19, 20, 59))  # 50 % of its sign-off passed a minute ago
     finally:
         remove()
-    assert got and min(at for at, _ in got[0]) == sh(2026, 11, 20, 8, 59)
+    # The dispatch timer (000 统一派单 二: 9:00 today) is due now, sign-off's 50 % passed at 8:59.
+    assert got and sorted(at for at, _ in got[0])[:2] == [sh(2026, 11, 20, 2, 59, 30), sh(2026, 11, 20, 8, 59)]
     sla.hint(got[0])
-    assert sla.next_instant() == sh(2026, 11, 20, 8, 59)
-    assert len(sla.fire_due(clock.now).alerts) == 1
+    assert sla.next_instant() == sh(2026, 11, 20, 2, 59, 30)
+    assert len(sla.fire_due(clock.now).alerts) == 5  # sign-off 50 %; dispatch 50, 75, 90 % and its breach
+    assert {(a.timer_kind, a.threshold) for a in alerts(sessions)} == {
+        ("sign_off", 50), ("dispatch", 50), ("dispatch", 75), ("dispatch", 90), ("dispatch", 100)}
 
 
 def test_the_heap_is_refreshed_from_the_database_within_the_horizon(world: World) -> None:

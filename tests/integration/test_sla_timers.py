@@ -50,8 +50,9 @@ def test_timers_start_meet_and_log_who_along_the_bureau_path(sessions: sessionma
     # Given a 12345 complaint issued two days before the 2026 Spring Festival break
     tid = new_ticket(sessions, issued_at=sh(2026, 2, 12, 10))
     started = timers(sessions, tid)
-    assert set(started) == {"sign_off", "resolution"}
+    assert set(started) == {"sign_off", "dispatch", "resolution"}
     assert started["sign_off"].due_at == utc(sh(2026, 2, 13, 10))
+    assert started["dispatch"].due_at == utc(sh(2026, 2, 13, 9))  # 000 统一派单 二: 9:00 the next day
     assert started["resolution"].due_at == utc(sh(2026, 2, 26, 23, 59, 59))  # 13th, makeup 14th, then 24–26
 
     # When the duty officer signs, the unit responds, the leader approves and the reply is delivered
@@ -65,8 +66,9 @@ def test_timers_start_meet_and_log_who_along_the_bureau_path(sessions: sessionma
 
     # Then every timer is met, at the instant of the step that met it, and the log says who
     done = timers(sessions, tid)
-    assert {k: t.state for k, t in done.items()} == {"sign_off": "met", "response": "met", "resolution": "met"}
-    assert done["response"].due_at == utc(sh(2026, 2, 12, 13))
+    assert {k: t.state for k, t in done.items()} == {"sign_off": "met", "dispatch": "met", "response": "met",
+                                                     "resolution": "met"}
+    assert done["response"].due_at == utc(sh(2026, 2, 12, 13, 5))  # 2 h from the dispatch (002 四(二))
     assert done["response"].met_at == utc(sh(2026, 2, 12, 12, 30))
     assert done["resolution"].met_at == utc(sh(2026, 2, 24, 10, 1))
     assert all(t.next_alert_at is None for t in done.values())
@@ -78,10 +80,11 @@ def test_timers_start_meet_and_log_who_along_the_bureau_path(sessions: sessionma
 def test_a_late_sign_off_is_recorded_as_breached_and_the_api_shows_it(sessions: sessionmaker[Session]) -> None:
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 20, 9))
     act(sessions, actions.sign_off, tid, sh(2026, 11, 21, 9, 30), principal=DUTY)
+    act(sessions, actions.dispatch, tid, sh(2026, 11, 21, 9, 35), principal=DUTY, unit="城关派出所")
     with sessions() as s:
         view = ticket_deadlines(s, s.get_one(TicketRecord, tid), sh(2026, 11, 21, 10))
     assert view["sign_off"]["state"] == "breached" and view["sign_off"]["met_at"] == utc(sh(2026, 11, 21, 9, 30))
-    assert view["response"]["state"] == "running" and view["response"]["seconds_left"] == 5400
+    assert view["response"]["state"] == "running" and view["response"]["seconds_left"] == 5700
     assert view["resolution"]["state"] == "running" and view["resolution"]["provisional"] is False
 
 
@@ -125,10 +128,10 @@ def test_an_extension_the_platform_approves_replaces_the_resolution_deadline(ses
     # The same decision applied again changes nothing.
     notice(sessions, tid, "extension_decided", sh(2026, 11, 19, 10, 5), approved=True,
            new_due_at="2026-11-26T23:59:59+08:00")
-    assert set(timers(sessions, tid)) == {"sign_off", "response", "resolution", "extension.1.1"}
+    assert set(timers(sessions, tid)) == {"sign_off", "dispatch", "resolution", "extension.1.1"}
 
 
-def test_an_extension_without_a_platform_date_adds_the_requested_working_days(sessions: sessionmaker[Session]) -> None:
+def test_an_extension_without_a_platform_date_adds_the_requested_days(sessions: sessionmaker[Session]) -> None:
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 16, 9))  # due Monday 23rd 23:59:59
     act(sessions, actions.sign_off, tid, sh(2026, 11, 16, 10), principal=DUTY)
     act(sessions, actions.request_extension, tid, sh(2026, 11, 18, 10), principal=LEADER, days=2, reason="需调取监控")

@@ -111,7 +111,7 @@ def test_a_units_extension_waits_for_the_leader_and_then_goes_to_the_platform(
     assert [o["action"] for o in approved["outbound"]] == ["sign", "extension"]
     requested = next(e for e in approved["events"] if e["kind"] == "extension_requested")
     assert requested["detail"]["approved_by"] == "leader-api"
-    assert requested["detail"]["new_due_at"].startswith("2026-12-02T23:59:59")  # 5 working days + 3 more
+    assert requested["detail"]["new_due_at"].startswith("2026-11-30T23:59:59")  # 5 working days + 3 calendar days
 
 
 def test_an_extension_asked_less_than_24_hours_before_the_deadline_is_refused(

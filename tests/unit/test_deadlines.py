@@ -77,8 +77,8 @@ def test_response_is_due_2_hours_after_sign_off() -> None:
     ("platform", "kind", "issued", "due"),
     [
         ("p12345", "咨询", sh(2025, 9, 26, 10, 0), eod(2025, 9, 26)),  # same day
-        ("p12345", "求助", sh(2025, 9, 27, 10, 0), eod(2025, 9, 28)),  # Saturday → make-up Sunday
-        ("p12345", "consultation", sh(2025, 10, 1, 9, 0), eod(2025, 10, 9)),  # holiday → next working day
+        ("p12345", "求助", sh(2025, 9, 27, 10, 0), eod(2025, 9, 27)),  # 当日 is the calendar day, Saturday too
+        ("p12345", "consultation", sh(2025, 10, 1, 9, 0), eod(2025, 10, 1)),  # and on 国庆 (000 限时办结 一)
         ("p12345", "投诉", sh(2024, 2, 8, 16, 0), eod(2024, 2, 21)),  # across 春节 2024
         ("p12345", "complaint", sh(2024, 2, 8, 16, 0), eod(2024, 2, 21)),
         ("p12345", "表扬", sh(2026, 9, 30, 8, 0), eod(2026, 10, 13)),  # across 国庆 2026
@@ -97,9 +97,9 @@ def test_resolution_follows_the_default_table(
 
 
 def test_the_issue_day_is_the_shanghai_date_of_the_instant() -> None:
-    # 2025-09-30 20:00 UTC is already 1 October 04:00 in Shanghai: a holiday, so "same day" moves on.
+    # 2025-09-30 20:00 UTC is already 1 October 04:00 in Shanghai: "same day" is 1 October.
     issued = datetime(2025, 9, 30, 20, 0, tzinfo=UTC)
-    assert resolution_due("p12345", "咨询", issued, None, CAL).due_at == eod(2025, 10, 9)
+    assert resolution_due("p12345", "咨询", issued, None, CAL).due_at == eod(2025, 10, 1)
     assert resolution_due("p12345", "咨询", issued - timedelta(hours=5), None, CAL).due_at == eod(2025, 9, 30)
 
 
@@ -112,44 +112,52 @@ def test_the_platforms_own_deadline_wins_only_when_earlier() -> None:
 
 def test_a_deadline_in_a_year_without_data_is_provisional() -> None:
     due = resolution_due("mailbox", "建议", sh(2026, 12, 28, 9, 0), None, CAL)
-    assert due == Due(eod(2027, 1, 11), provisional=True)  # 12/29, 30, 31, then weekdays of 2027
+    assert due == Due(eod(2027, 1, 12), provisional=True)  # 12/29, 30, 31, then 2027 less 元旦 (statutory)
     earlier_platform = resolution_due("mailbox", "建议", sh(2026, 12, 28, 9, 0), sh(2027, 1, 5, 0, 0), CAL)
     assert earlier_platform == Due(sh(2027, 1, 5, 0, 0), provisional=True)
 
 
-def test_an_unknown_platform_or_appeal_type_has_no_silent_default() -> None:
-    with pytest.raises(NoDeadlineRule, match="no resolution limit for '申诉' on p12345"):
-        resolution_due("p12345", "申诉", sh(2025, 3, 3, 9, 0), None, CAL)
-    with pytest.raises(NoDeadlineRule, match="p99999"):
-        resolution_due("p99999", "咨询", sh(2025, 3, 3, 9, 0), None, CAL)
+def test_other_matters_get_ten_working_days_and_a_profile_without_a_rule_has_no_silent_default() -> None:
+    """000 限时办结 一: 其他类问题暂按 10 个工作日; profile 001 (12389 only) knows no 12345 rule."""
+    assert resolution_due("p12345", "申诉", sh(2025, 3, 3, 9, 0), None, CAL).due_at == eod(2025, 3, 17)
+    assert resolution_due("p99999", "咨询", sh(2025, 3, 3, 9, 0), None, CAL).due_at == eod(2025, 3, 17)
+    taian = DeadlinePolicy(profile="001")
+    with pytest.raises(NoDeadlineRule, match="p12345"):
+        resolution_due("p12345", "咨询", sh(2025, 3, 3, 9, 0), None, CAL, taian)
+    with pytest.raises(NoDeadlineRule, match="no resolution limit for '其他' on p12389"):
+        resolution_due("p12389", "其他", sh(2025, 3, 3, 9, 0), None, CAL, taian)
 
 
 def test_the_policy_is_data_a_deployment_can_override() -> None:
-    overrides = {"resolution": {"p12345": {"by_type": {"咨询": 1}}}, "max_extensions": 2}
+    overrides = {"resolution": {"p12345": {"by_type": {"咨询": 1}}}, "extension": {"max_count": 2}}
     policy = DEFAULT_POLICY.with_overrides(overrides)
-    assert policy.resolution_workdays("p12345", "咨询") == 1
-    assert policy.resolution_workdays("p12345", "投诉") == 5  # untouched rules keep the default
-    assert policy.max_extensions == 2
+    assert policy.resolution_days("p12345", "咨询") == 1
+    assert policy.resolution_days("p12345", "投诉") == 5  # untouched rules keep the default
+    assert policy.extension.max_count == 2 and policy.extension.article == "000 限时办结 二"
     from_settings = DeadlinePolicy.model_validate_json(
-        '{"resolution": {"mayor": {"default": 3}}, "sign_off": "PT12H"}'
+        '{"resolution": {"mayor": {"default": 3}}, "sign_off": {"after": "PT12H"}}'
     )
-    assert from_settings.resolution_workdays("mayor", "其他") == 3
-    assert from_settings.resolution_workdays("p12389", "重大") == 20  # other platforms keep the defaults
+    assert from_settings.resolution_days("mayor", "其他") == 3
+    assert from_settings.resolution_days("p12389", "重大") == 20  # other platforms keep the defaults
+    assert from_settings.sign_off is not None and from_settings.sign_off.article == "002 四(一)"
     assert sign_off_due(sh(2025, 3, 3, 9, 0), policy=from_settings) == sh(2025, 3, 3, 21, 0)
 
 
 # --- extension --------------------------------------------------------------------------------------
 
 
-def test_an_extension_adds_working_days_to_the_current_deadline() -> None:
-    current = eod(2025, 9, 26)  # Friday before 国庆; 9/28 is a make-up Sunday
+def test_an_extension_adds_calendar_days_to_the_current_deadline() -> None:
+    """000 限时办结 二: 延期不得超过5天 — calendar days (the same article says 个工作日 where it means them)."""
+    current = eod(2025, 9, 26)  # Friday before 国庆
     due = extension_due(current, 5, sh(2025, 9, 24, 12, 0), 0, CAL)
-    assert due == Due(eod(2025, 10, 10), provisional=False)
+    assert due == Due(eod(2025, 10, 1), provisional=False)
+    in_workdays = DEFAULT_POLICY.with_overrides({"extension": {"unit": "working_days"}})
+    assert extension_due(current, 5, sh(2025, 9, 24, 12, 0), 0, CAL, in_workdays).due_at == eod(2025, 10, 10)
 
 
 def test_an_extension_may_be_asked_exactly_24_hours_ahead_but_not_later() -> None:
     current = eod(2025, 3, 7)
-    assert extension_due(current, 1, sh(2025, 3, 6, 23, 59, 59), 0, CAL).due_at == eod(2025, 3, 10)
+    assert extension_due(current, 1, sh(2025, 3, 6, 23, 59, 59), 0, CAL).due_at == eod(2025, 3, 8)
     with pytest.raises(ExtensionRefused, match="at least 24 h before") as refused:
         extension_due(current, 1, sh(2025, 3, 7, 0, 0, 0), 0, CAL)
     assert "延期须在办理期限前 24 小时提出" in str(refused.value)
@@ -159,8 +167,8 @@ def test_an_extension_may_be_asked_exactly_24_hours_ahead_but_not_later() -> Non
 
 
 @pytest.mark.parametrize("days", [0, 6, -1])
-def test_an_extension_outside_one_to_five_working_days_is_refused(days: int) -> None:
-    with pytest.raises(ExtensionRefused, match="延期天数须为 1 至 5 个工作日") as refused:
+def test_an_extension_outside_one_to_five_days_is_refused(days: int) -> None:
+    with pytest.raises(ExtensionRefused, match=r"延期天数须为 1 至 5 天（自然日）") as refused:
         extension_due(eod(2025, 3, 14), days, sh(2025, 3, 10, 9, 0), 0, CAL)
     assert refused.value.reason == "days_out_of_range"
 
@@ -169,13 +177,15 @@ def test_a_second_extension_is_refused_unless_the_policy_allows_it() -> None:
     with pytest.raises(ExtensionRefused, match=r"最多 1 次.*allows 1") as refused:
         extension_due(eod(2025, 3, 14), 2, sh(2025, 3, 10, 9, 0), 1, CAL)
     assert refused.value.reason == "limit_reached"
-    lenient = DEFAULT_POLICY.with_overrides({"max_extensions": 2})
+    lenient = DEFAULT_POLICY.with_overrides({"extension": {"max_count": 2}})
     second = extension_due(eod(2025, 3, 14), 2, sh(2025, 3, 10, 9, 0), 1, CAL, lenient)
-    assert second.due_at == eod(2025, 3, 18)
+    assert second.due_at == eod(2025, 3, 16)
 
 
-def test_an_extension_into_a_year_without_data_is_provisional() -> None:
-    assert extension_due(eod(2026, 12, 30), 3, sh(2026, 12, 28, 9, 0), 0, CAL) == Due(eod(2027, 1, 4), True)
+def test_an_extension_in_working_days_into_a_year_without_data_is_provisional() -> None:
+    in_workdays = DEFAULT_POLICY.with_overrides({"extension": {"unit": "working_days"}})
+    due = extension_due(eod(2026, 12, 30), 3, sh(2026, 12, 28, 9, 0), 0, CAL, in_workdays)
+    assert due == Due(eod(2027, 1, 5), True)  # 12/31, then 元旦 rests by law: 1/4, 1/5
 
 
 # --- pause ---------------------------------------------------------------------------------------------
@@ -211,9 +221,10 @@ def test_the_resolution_deadline_never_moves_backwards_as_the_issue_time_moves_f
     current=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2026, 12, 20)),
     days=st.integers(min_value=1, max_value=5),
 )
-def test_an_extension_adds_exactly_its_working_days(current: datetime, days: int) -> None:
+def test_an_extension_in_working_days_adds_exactly_its_working_days(current: datetime, days: int) -> None:
     current = current.replace(tzinfo=SHANGHAI)
-    extended = extension_due(current, days, current - timedelta(days=2), 0, CAL).due_at
+    policy = DEFAULT_POLICY.with_overrides({"extension": {"unit": "working_days"}})
+    extended = extension_due(current, days, current - timedelta(days=2), 0, CAL, policy).due_at
     assert extended.timetz() == current.timetz()
     span = (extended.date() - current.date()).days
     between = [current.date() + timedelta(days=i) for i in range(1, span + 1)]
