@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from gateway.calendar import WorkCalendar
-from gateway.sla.deadlines import ExtensionRefused, extension_days_due, extension_due, to_shanghai
+from gateway.sla.deadlines import extension_days_due, to_shanghai
 from gateway.sla.limits import PLATFORM, Binding, LimitSpec, TimerInputs, compute, counted, fixed
 from gateway.sla.policy import DeadlinePolicy
 
@@ -161,8 +161,6 @@ def extension_spec(
     platform: str,
     platform_new_due: datetime | None,
     days: int | None,
-    requested_at: datetime | None,
-    extensions_so_far: int,
     calendar: WorkCalendar,
     policy: DeadlinePolicy,
 ) -> Spec:
@@ -174,10 +172,8 @@ def extension_spec(
                              "平台批准的延期期限"))
     add = days or policy.extension.max_days or 5
     inputs = TimerInputs(EXTENSION, platform, None, now, [], ext_days=add, ext_from=current_due)
-    try:
-        extension_due(current_due, add, requested_at or now, extensions_so_far, calendar, policy)
-    except ExtensionRefused:
-        pass  # the platform approved it, and the platform decides: the days are added without our checks
+    # The platform approved it, and the platform decides: the days are added without our own checks
+    # (notice, count), which were applied when the unit asked (``gateway.services.workflow``).
     due = extension_days_due(current_due, add, calendar, policy)
     return _spec(inputs, Binding(due.due_at, due.provisional, "policy", policy.extension.article, f"延期 {add} 天"))
 

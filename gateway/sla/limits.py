@@ -109,7 +109,8 @@ def policy_binding(inputs: TimerInputs, calendar: WorkCalendar, policy: Deadline
                              ("plan", policy.complex_plan, "提出解决方案")):
         if kind == name and rule is not None and applies(rule, inputs.platform):
             due = days_due(start, rule.days, rule.unit, calendar)
-            return Binding(due.due_at, due.provisional, POLICY, rule.article, f"{_days_label(rule.days, rule.unit)}内{what}")
+            label = f"{_days_label(rule.days, rule.unit)}内{what}"
+            return Binding(due.due_at, due.provisional, POLICY, rule.article, label)
     if kind == "resolution" and inputs.rule_key is not None:
         try:
             days = policy.resolution_days(inputs.platform, inputs.rule_key)

@@ -105,7 +105,9 @@ def policy_fingerprint(policy: DeadlinePolicy) -> str:
     return hashlib.sha256(policy.rules().model_dump_json().encode()).hexdigest()[:32]
 
 
-def apply_policy(session: Session, *, runtime: SlaRuntime, now: datetime, actor: str = "system") -> RecomputeReport | None:
+def apply_policy(
+    session: Session, *, runtime: SlaRuntime, now: datetime, actor: str = "system"
+) -> RecomputeReport | None:
     """After a change of the deadline policy (profile or override): recompute every open deadline, audited.
 
     The fingerprint of the rules last applied is kept in the ``policy`` counter; None when unchanged.

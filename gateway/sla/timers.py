@@ -175,7 +175,7 @@ def _resolution_phase(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord
             return  # no policy rule and no platform deadline: nothing to count against
         active = _start(ctx, RESOLUTION, cycle, 0, spec)
     elif active.state in OPEN_STATES and trigger is not None and trigger.kind == "extension_decided":
-        active = _extend(ctx, facts, active, phase, trigger)
+        active = _extend(ctx, facts, active, trigger)
     elif active.state in OPEN_STATES and active.kind == RESOLUTION:
         reopened = _last_event(ctx.session, ctx.ticket.id, kind="reopened") if cycle > 1 else None
         limits = _limits(ctx, facts, active.started_at, orders, reopened)
@@ -217,7 +217,8 @@ def _refresh(ctx: _Ctx, timer: SlaTimerRecord, inputs: TimerInputs) -> None:
 
 def _refresh_extension(ctx: _Ctx, facts: TicketFacts, timer: SlaTimerRecord) -> None:
     due = facts.platform_due_at
-    if timer.ext_days is None and timer.platform_due_at is not None and due is not None and due != timer.platform_due_at:
+    moved = due is not None and timer.platform_due_at is not None and due != timer.platform_due_at
+    if timer.ext_days is None and moved and due is not None:
         limit = fixed(due, source=PLATFORM, rule=ctx.policy.platform_article, label="平台批准的延期期限")
         _refresh(ctx, timer, TimerInputs(EXTENSION, facts.platform, None, timer.started_at, [limit]))
     elif timer.ext_days is not None:
@@ -225,8 +226,7 @@ def _refresh_extension(ctx: _Ctx, facts: TicketFacts, timer: SlaTimerRecord) -> 
                                          ext_days=timer.ext_days, ext_from=timer.ext_from))
 
 
-def _extend(ctx: _Ctx, facts: TicketFacts, active: SlaTimerRecord, phase: list[SlaTimerRecord],
-            decided: TicketEventRecord) -> SlaTimerRecord:
+def _extend(ctx: _Ctx, facts: TicketFacts, active: SlaTimerRecord, decided: TicketEventRecord) -> SlaTimerRecord:
     if not decided.detail.get("approved"):
         return active
     new_due = facts.platform_due_at if decided.detail.get("new_due_at") else None
@@ -235,10 +235,7 @@ def _extend(ctx: _Ctx, facts: TicketFacts, active: SlaTimerRecord, phase: list[S
     requested = _last_event(ctx.session, ctx.ticket.id, kind="extension_requested")
     spec = derive.extension_spec(
         active.due_at, ctx.now, platform=facts.platform, platform_new_due=new_due,
-        days=(requested.detail.get("days") if requested else None),
-        requested_at=(requested.at if requested else None),
-        extensions_so_far=sum(1 for t in phase if t.kind == EXTENSION),
-        calendar=ctx.calendar, policy=ctx.policy,
+        days=(requested.detail.get("days") if requested else None), calendar=ctx.calendar, policy=ctx.policy,
     )
     _log(ctx, active, "extended", str(decided.detail.get("note") or "平台同意延期"),
          old_due=active.due_at.isoformat(), new_due=spec.due_at.isoformat())

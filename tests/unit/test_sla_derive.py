@@ -115,12 +115,12 @@ def test_what_the_ticket_state_means_for_each_timer(kind: str, changes: dict[str
 
 def test_a_policy_extension_adds_calendar_days_and_a_refused_one_still_follows_the_platform() -> None:
     due = sh(2026, 2, 13, 23, 59, 59)
-    spec = extension_spec(due, sh(2026, 2, 11, 9), platform="p12345", platform_new_due=None, days=2,
-                          requested_at=sh(2026, 2, 11, 9), extensions_so_far=0, calendar=CAL, policy=DEFAULT_POLICY)
+    spec = extension_spec(due, sh(2026, 2, 11, 9), platform="p12345", platform_new_due=None, days=2, calendar=CAL,
+                          policy=DEFAULT_POLICY)
     assert spec.due_at == sh(2026, 2, 15, 23, 59, 59)  # 5天 are calendar days (000 限时办结 二)
     assert (spec.source, spec.rule) == ("policy", "000 限时办结 二")
-    late = extension_spec(due, sh(2026, 2, 13, 20), platform="p12345", platform_new_due=None, days=2,
-                          requested_at=sh(2026, 2, 13, 20), extensions_so_far=0, calendar=CAL, policy=DEFAULT_POLICY)
+    late = extension_spec(due, sh(2026, 2, 13, 20), platform="p12345", platform_new_due=None, days=2, calendar=CAL,
+                          policy=DEFAULT_POLICY)
     assert late.due_at == spec.due_at  # asked too late for our policy, but the platform approved it
 
 
