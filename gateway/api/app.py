@@ -16,6 +16,7 @@ from gateway.api.routers import (
     inbound,
     metrics,
     outbound,
+    oversight,
     platforms,
     tickets,
     workflow,
@@ -48,7 +49,7 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     app.state.container = container
     errors.install(app)
     for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router,
-                   calendar.router, alerts.router, metrics.router, workflow.router, files.router):
+                   calendar.router, alerts.router, metrics.router, workflow.router, files.router, oversight.router):
         app.include_router(router)
     install_dashboard(app)
     return app

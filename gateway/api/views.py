@@ -13,7 +13,7 @@ from gateway.platforms import label
 from gateway.principal import Principal
 from gateway.privacy import citizen_view
 from gateway.services.actions import STATUS_LABELS
-from gateway.services.deadlines import ticket_deadlines
+from gateway.services.deadlines import orders_for, ticket_deadlines
 from gateway.store.tables import OutboxRecord, TicketEventRecord, TicketRecord
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -30,6 +30,13 @@ def _deadlines(ticket: TicketRecord, now: datetime, timers: dict[str, dict[str, 
         assert session is not None, "render tickets while their session is open"
         timers = ticket_deadlines(session, ticket, now)
     return {name: {**t, "due_at": local(t["due_at"]), "met_at": local(t["met_at"])} for name, t in timers.items()}
+
+
+def _orders(ticket: TicketRecord, now: datetime) -> list[dict[str, Any]]:
+    session = object_session(ticket)
+    assert session is not None, "render tickets while their session is open"
+    return [{**o, "due_at": local(o["due_at"]), "met_at": local(o["met_at"]), "issued_at": local(o["issued_at"])}
+            for o in orders_for(session, ticket.id, now)]
 
 
 def ticket_summary(
@@ -50,6 +57,7 @@ def ticket_summary(
         "unit": ticket.unit,
         "issued_at": local(ticket.issued_at),
         "supervised": ticket.supervised,
+        "complex": ticket.complex,
         "deadlines": _deadlines(ticket, now, timers),
     }
 
@@ -110,6 +118,7 @@ def ticket_detail(
         },
         "needs_callback": ticket.needs_callback,
         "urge_count": ticket.urge_count,
+        "supervisions": _orders(ticket, now),  # 督办/催办 with their deadlines, notes and state
         "reopen_count": ticket.reopen_count,
         "signed_at": local(ticket.signed_at),
         "signed_by": ticket.signed_by,

@@ -103,9 +103,10 @@ def dispatch(
 
 
 def record_response(
-    session: Session, *, ticket_id: int, principal: Principal, note: str, contact_phone: str, now: datetime
+    session: Session, *, ticket_id: int, principal: Principal, note: str, contact_phone: str, now: datetime,
+    how: str = "contact",
 ) -> list[int]:
-    """先行联系: the handling unit has contacted the citizen (2 h window)."""
+    """先行联系 or 介入处置 (``how``): what meets the 2 h response window (002 四(二)); a draft never does."""
     principal.require(Role.unit, Role.duty, action="先行联系")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
@@ -116,7 +117,8 @@ def record_response(
     payload = ContactPayload(contacted_at=now, contact_phone=phone, note=note).model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="contact", payload=payload,
                  actor=principal.name, now=now)
-    add_event(session, ticket=ticket, actor=principal.name, kind="responded", at=now, note=note, outbox_ids=ids)
+    add_event(session, ticket=ticket, actor=principal.name, kind="responded", at=now, note=note, outbox_ids=ids,
+              how="intervention" if how == "intervention" else "contact")
     ticket_changed(session, ticket=ticket, now=now, reason="responded")
     return ids
 
@@ -197,21 +199,24 @@ def send_back_reply(
 
 
 def request_extension(
-    session: Session, *, ticket_id: int, principal: Principal, days: int, reason: str, now: datetime
+    session: Session, *, ticket_id: int, principal: Principal, days: int, reason: str, now: datetime,
+    report: str = "",
 ) -> list[int]:
-    """延期申请: checked against the policy (≥ 24 h ahead); a leader's goes out, a unit's waits for one."""
+    """延期申请: checked against the policy when asked (000 限时办结 二: a day ahead, at most 5 days; 001 四(三):
+    a 12389 case brings its written progress report); a leader's goes out, a unit's waits for one."""
     principal.require(Role.unit, Role.leader, Role.duty, action="申请延期")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
     _state(ticket, IN_HAND, "申请延期")
+    workflow.check_report(session, ticket=ticket, report=report)
     due = workflow.check_extension(session, ticket=ticket, days=days, now=now)
     if not principal.has(Role.leader):
         ids = workflow.propose_extension(session, ticket=ticket, principal=principal, days=days, reason=reason,
-                                         due=due, now=now)
+                                         due=due, now=now, report=report)
         ticket_changed(session, ticket=ticket, now=now, reason="extension_proposed")
         return ids
     ids = workflow.send_extension(session, ticket=ticket, actor=principal.name, days=days, reason=reason, now=now,
-                                  approved_by=principal.name, new_due_at=due.due_at.isoformat())
+                                  report=report, approved_by=principal.name, new_due_at=due.due_at.isoformat())
     ticket_changed(session, ticket=ticket, now=now, reason="extension_requested")
     return ids
 

@@ -77,17 +77,19 @@ def reject_dispatch(session: Session, *, ticket_id: int, principal: Principal, r
 def approve_extension(
     session: Session, *, ticket_id: int, principal: Principal, now: datetime, note: str = ""
 ) -> list[int]:
-    """批准延期: the request goes to the platform now, if it is still ≥ 24 h before the deadline."""
+    """批准延期: the unit's request goes to the platform now; its one-day notice was judged when it was asked
+    (000 限时办结 二), so a request made in time on Friday is not refused at Monday's approval."""
     principal.require(Role.leader, action="审批延期")
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = _waiting(session, ticket_id, workflow.EXTENSION, "延期申请")
     days, reason = int(record.detail["days"]), str(record.detail["reason"])
-    due = workflow.check_extension(session, ticket=ticket, days=days, now=now)  # the rule holds at sending time
+    report = str(record.detail.get("report") or "")
+    due = workflow.check_extension(session, ticket=ticket, days=days, now=record.requested_at)
     record.state, record.decided_by, record.decided_at, record.note = "approved", principal.name, now, note or None
     add_event(session, ticket=ticket, actor=principal.name, kind="extension_approved", at=now, days=days,
               requested_by=record.requested_by, approval_id=record.id, note=note)
     ids = workflow.send_extension(session, ticket=ticket, actor=principal.name, days=days, reason=reason, now=now,
-                                  approved_by=principal.name, new_due_at=due.due_at.isoformat())
+                                  report=report, approved_by=principal.name, new_due_at=due.due_at.isoformat())
     ticket_changed(session, ticket=ticket, now=now, reason="extension_requested")
     return ids
 

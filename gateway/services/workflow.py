@@ -1,6 +1,7 @@
 """Approval steps inside the operator use cases: a duty dispatch waits for or is confirmed by a leader
-(000 统一派单: 分管领导审批后派单), and a unit's extension (延期) is checked against the policy (asked
-≥ 24 h before the deadline, at most 5 working days, one per ticket) and waits for a leader.
+(000 统一派单: 分管领导审批后派单), and a unit's extension (延期) is checked against the policy when it is
+asked (000 限时办结 二: a day before the deadline, at most 5 calendar days, one per ticket; 001 四(三): a
+12389 case's written progress report) and waits for a leader.
 
 ``gateway.services.actions`` calls these; the leader's decisions live in ``gateway.services.decisions``.
 """
@@ -116,7 +117,9 @@ def resolution_due(session: Session, *, ticket: TicketRecord) -> tuple[datetime 
 
 
 def check_extension(session: Session, *, ticket: TicketRecord, days: int, now: datetime) -> Due:
-    """The new deadline an extension would give, or ``ExtensionRefused`` saying which rule it breaks."""
+    """The new deadline an extension asked at ``now`` would give, or ``ExtensionRefused`` saying which rule
+    it breaks. A leader approving a unit's request passes the time it was asked: the one-day notice of
+    000 限时办结 二 is the unit's to keep, and a request made in time is not refused at a later approval."""
     current, granted = resolution_due(session, ticket=ticket)
     if current is None:
         raise DomainError("本工单没有办结期限，无需申请延期 (the ticket has no resolution deadline)",
@@ -125,23 +128,33 @@ def check_extension(session: Session, *, ticket: TicketRecord, days: int, now: d
     return extension_due(current, days, now, granted, runtime.calendar(session), runtime.sla)
 
 
+def check_report(session: Session, *, ticket: TicketRecord, report: str) -> None:
+    """001 四(三): 到期不能办结的，应书面报告阶段进展情况，并说明延期理由 — where the profile asks for it."""
+    rule = runtime_for(session).sla.extension
+    if ticket.platform in rule.report_platforms and len(report.strip()) < 5:
+        raise DomainError(f"延期须书面报告阶段进展情况（{rule.report_article}）(a written progress report is required"
+                          " with this extension)", code="report_required", status=422)
+
+
 def propose_extension(session: Session, *, ticket: TicketRecord, principal: Principal, days: int, reason: str,
-                      due: Due, now: datetime) -> list[int]:
+                      due: Due, now: datetime, report: str = "") -> list[int]:
     """延期申请 by the unit: waits for the leader; nothing goes to the platform yet."""
     if pending(session, ticket_id=ticket.id, kind=EXTENSION) is not None:
         raise DomainError("已有待审批的延期申请 (an extension request is already waiting)", code="invalid_state")
     record = _request(session, ticket=ticket, kind=EXTENSION, principal=principal, now=now, days=days, reason=reason,
-                      cycle=ticket.reopen_count + 1, new_due_at=due.due_at.isoformat())
+                      cycle=ticket.reopen_count + 1, new_due_at=due.due_at.isoformat(), report=report)
     add_event(session, ticket=ticket, actor=principal.name, kind="extension_proposed", at=now, days=days,
-              reason=reason, new_due_at=due.due_at.isoformat(), approval_id=record.id)
+              reason=reason, report=report or None, new_due_at=due.due_at.isoformat(), approval_id=record.id)
     return []
 
 
 def send_extension(session: Session, *, ticket: TicketRecord, actor: str, days: int, reason: str, now: datetime,
-                   **detail: Any) -> list[int]:
-    """The extension request goes to the platform (outbox row in this transaction)."""
-    payload = ExtensionPayload(days=days, reason=reason).model_dump(mode="json")
+                   report: str = "", **detail: Any) -> list[int]:
+    """The extension request goes to the platform (outbox row in this transaction), with the unit's
+    written progress report after its reason where there is one (both as the unit wrote them)."""
+    text = f"{reason}\n阶段进展情况：{report.strip()}" if report.strip() else reason
+    payload = ExtensionPayload(days=days, reason=text).model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="extension", payload=payload, actor=actor, now=now)
     add_event(session, ticket=ticket, actor=actor, kind="extension_requested", at=now, days=days, reason=reason,
-              outbox_ids=ids, **detail)
+              report=report.strip() or None, outbox_ids=ids, **detail)
     return ids

@@ -17,7 +17,7 @@ Timers and what meets them (profiles and articles: ``gateway.sla.profiles``):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -178,8 +178,12 @@ def extension_spec(
     return _spec(inputs, Binding(due.due_at, due.provisional, "policy", policy.extension.article, f"延期 {add} 天"))
 
 
-def outcome(kind: str, facts: TicketFacts, started_at: datetime, now: datetime, activity: Activity) -> Outcome:
-    """What the ticket's state means for an open timer of ``kind``: run, met, pause, cancel or lapse."""
+def outcome(kind: str, facts: TicketFacts, started_at: datetime, now: datetime,
+            activity: Callable[[], Activity] = Activity) -> Outcome:
+    """What the ticket's state means for an open timer of ``kind``: run, met, pause, cancel or lapse.
+
+    ``activity`` reads the timeline instants a few timers need; it is called only for those.
+    """
     returning = facts.status in RETURNING
     finished = facts.status in FINISHED
     if kind == SIGN_OFF:
@@ -197,13 +201,13 @@ def outcome(kind: str, facts: TicketFacts, started_at: datetime, now: datetime, 
             return "met", facts.responded_at, "已先行联系/介入处置"
         return _stop(returning, finished, "未记录先行联系或介入处置")
     if kind == FEEDBACK:
-        first = min((m for m in (facts.responded_at, Activity.first_after(activity.progress, facts.issued_at))
+        first = min((m for m in (facts.responded_at, Activity.first_after(activity().progress, facts.issued_at))
                      if m is not None), default=None)
         if facts.dispatched_at is not None and first is not None:
             return "met", max(facts.dispatched_at, first), "已交办并初步反馈"
         return _stop(returning, finished, "未交办或未初步反馈")
     if kind == PLAN:
-        plan = Activity.first_after(activity.plans, started_at)
+        plan = Activity.first_after(activity().plans, started_at)
         if plan is not None:
             return "met", plan, "已提出解决方案"
         if facts.replied_at is not None:
@@ -214,7 +218,7 @@ def outcome(kind: str, facts: TicketFacts, started_at: datetime, now: datetime, 
     if kind in ORDER_KINDS:
         if facts.replied_at is not None and facts.replied_at >= started_at:
             return "met", facts.replied_at, "答复已回传平台"
-        if kind == URGE and (report := Activity.first_after(activity.progress, started_at)) is not None:
+        if kind == URGE and (report := Activity.first_after(activity().progress, started_at)) is not None:
             return "met", report, "已阶段反馈"
         if facts.status == "replied":
             return "met", now, "平台显示已答复"

@@ -99,13 +99,13 @@ def _single(ctx: _Ctx, facts: TicketFacts, timer: SlaTimerRecord | None, inputs:
         spec = derive.spec_for(inputs, ctx.calendar, ctx.policy)
         if spec is None:
             return
-        what = derive.outcome(inputs.kind, facts, spec.started_at, ctx.now, ctx.activity())
+        what = derive.outcome(inputs.kind, facts, spec.started_at, ctx.now, ctx.activity)
         if what[0] in ("cancel", "lapse") and ctx.ticket.status in ("closed", "returned"):
             return  # a rule the ticket outlived before it ever applied (e.g. a new profile on a closed ticket)
         timer = _start(ctx, inputs.kind, 1, 0, spec)
     elif timer.state in OPEN_STATES:
         _refresh(ctx, timer, inputs._replace(started_at=timer.started_at))
-    _apply(ctx, timer, derive.outcome(timer.kind, facts, timer.started_at, ctx.now, ctx.activity()))
+    _apply(ctx, timer, derive.outcome(timer.kind, facts, timer.started_at, ctx.now, ctx.activity))
 
 
 def _response(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord]) -> None:
@@ -125,7 +125,7 @@ def _response(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord]) -> No
     elif current is not None and current.state in OPEN_STATES:
         _refresh(ctx, current, derive.simple_inputs(RESPONSE, facts, current.started_at))
     if current is not None:
-        _apply(ctx, current, derive.outcome(RESPONSE, facts, current.started_at, ctx.now, ctx.activity()))
+        _apply(ctx, current, derive.outcome(RESPONSE, facts, current.started_at, ctx.now, ctx.activity))
 
 
 def _redispatched(timer: SlaTimerRecord, facts: TicketFacts, dispatched: datetime) -> bool:
@@ -151,7 +151,7 @@ def _orders(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord],
             assert spec is not None
             timers.append(_start(ctx, kind, facts.cycle, sum(1 for t in timers if t.kind == kind), spec))
     for timer in timers:
-        _apply(ctx, timer, derive.outcome(timer.kind, facts, timer.started_at, ctx.now, ctx.activity()))
+        _apply(ctx, timer, derive.outcome(timer.kind, facts, timer.started_at, ctx.now, ctx.activity))
     return timers
 
 
@@ -182,7 +182,7 @@ def _resolution_phase(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord
         _refresh(ctx, active, derive.resolution_inputs(facts, active.started_at, limits, ctx.policy))
     elif active.state in OPEN_STATES:
         _refresh_extension(ctx, facts, active)
-    _apply(ctx, active, derive.outcome(active.kind, facts, active.started_at, ctx.now, ctx.activity()))
+    _apply(ctx, active, derive.outcome(active.kind, facts, active.started_at, ctx.now, ctx.activity))
 
 
 def _limits(ctx: _Ctx, facts: TicketFacts, started: datetime, orders: list[SlaTimerRecord],

@@ -9,7 +9,6 @@ import pytest
 from gateway.calendar import WorkCalendar
 from gateway.sla import DEFAULT_POLICY, SHANGHAI
 from gateway.sla.derive import (
-    Activity,
     Spec,
     TicketFacts,
     extension_spec,
@@ -110,7 +109,7 @@ def test_the_sign_off_window_is_24_wall_clock_hours_even_over_the_holiday() -> N
     ("resolution", {"status": "dispatched", "replied_at": sh(2026, 2, 1, 9)}, "run"),  # a reply of an older cycle
 ])
 def test_what_the_ticket_state_means_for_each_timer(kind: str, changes: dict[str, object], expected: str) -> None:
-    assert outcome(kind, facts(**changes), sh(2026, 2, 12, 10), sh(2026, 2, 13, 9), Activity())[0] == expected
+    assert outcome(kind, facts(**changes), sh(2026, 2, 12, 10), sh(2026, 2, 13, 9))[0] == expected
 
 
 def test_a_policy_extension_adds_calendar_days_and_a_refused_one_still_follows_the_platform() -> None:

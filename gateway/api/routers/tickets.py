@@ -38,10 +38,13 @@ class DispatchBody(BaseModel):
 
 
 class ResponseBody(BaseModel):
-    """先行联系."""
+    """先行联系 or 介入处置: what meets the 2-hour response (002 四(二))."""
 
     note: str = Field(default="已与诉求人取得联系", max_length=1000)
     contact_phone: str = Field(default="", max_length=32)
+    how: Literal["contact", "intervention"] = Field(
+        default="contact", description="contact: 先行联系 the citizen; intervention: 介入处置 (on site, 出警…)"
+    )
 
 
 class ReasonBody(BaseModel):
@@ -57,10 +60,11 @@ class ReturnBody(ReasonBody):
 
 
 class ExtensionBody(BaseModel):
-    """延期申请."""
+    """延期申请; 12389 (001 四(三)) also needs the written report of progress so far."""
 
     days: int = Field(ge=1, le=5)
     reason: str = Field(min_length=2, max_length=2000)
+    report: str = Field(default="", max_length=2000, description="阶段进展情况 (书面报告)")
 
 
 class SuspendBody(BaseModel):
@@ -99,7 +103,9 @@ def list_queue(
     platform: str | None = None,
     status: Annotated[list[str] | None, Query()] = None,
     appeal_type: str | None = None,
-    timer: Annotated[str | None, Query(pattern="^(sign_off|response|resolution)$")] = None,
+    timer: Annotated[
+        str | None, Query(pattern="^(sign_off|dispatch|response|first_feedback|plan|resolution|supervision)$")
+    ] = None,
     breached: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -121,7 +127,7 @@ def list_queue(
             timers = page_timers[ticket.id]
             if breached is not None:
                 names = [timer] if timer else list(timers)
-                is_breached = any(timers[n]["state"] == "breached" for n in names)
+                is_breached = any(timers[n]["state"] == "breached" for n in names if n in timers)
                 if is_breached != breached:
                     continue
             items.append(ticket_summary(ticket, now, timers))
@@ -186,7 +192,7 @@ def dispatch(ticket_id: int, body: DispatchBody, principal: PrincipalDep, contai
 def respond(ticket_id: int, body: ResponseBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Record the first contact with the citizen (unit)."""
     return _act(container, principal, ticket_id, actions.record_response, note=body.note,
-                contact_phone=body.contact_phone)
+                contact_phone=body.contact_phone, how=body.how)
 
 
 @router.post("/{ticket_id}/progress", summary="阶段反馈")
@@ -225,7 +231,8 @@ def send_back(ticket_id: int, body: ReasonBody, principal: PrincipalDep, contain
 @router.post("/{ticket_id}/extension", summary="申请延期")
 def extension(ticket_id: int, body: ExtensionBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Ask the platform for more time (unit/leader)."""
-    return _act(container, principal, ticket_id, actions.request_extension, days=body.days, reason=body.reason)
+    return _act(container, principal, ticket_id, actions.request_extension, days=body.days, reason=body.reason,
+                report=body.report)
 
 
 @router.post("/{ticket_id}/suspend", summary="延期挂单")
