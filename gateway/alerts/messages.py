@@ -11,7 +11,9 @@ from datetime import datetime, timedelta
 from gateway.platforms import label
 from gateway.sla.deadlines import to_shanghai
 
-TIMER_LABELS = {"sign_off": "签收", "response": "响应", "resolution": "办结", "extension": "延期办结"}
+TIMER_LABELS = {"sign_off": "签收", "dispatch": "派单", "response": "响应", "first_feedback": "交办并初步反馈",
+                "plan": "提出解决方案", "resolution": "办结", "extension": "延期办结", "supervision": "督办",
+                "urge": "催办"}
 PLATFORM_SHORT = {"p12345": "12345", "p12389": "12389", "mayor": "市长热线", "mailbox": "局长信箱"}
 TITLES = {
     "warning": "即将超时",

@@ -11,7 +11,8 @@ APPEAL = {k.value: v for k, v in APPEAL_TYPE_LABELS.items()}
 ROLES = {k.value: v for k, v in ROLE_LABELS.items()}
 OPEN_STATUSES = ("received", "signed", "dispatched", "responded", "reply_drafted", "approved", "return_requested")
 URGENCY = {"normal": "一般", "urgent": "紧急", "critical": "特急"}
-TIMER = {"sign_off": "签收", "response": "响应", "resolution": "办结", "extension": "延期办结"}
+TIMER = {"sign_off": "签收", "dispatch": "派单", "response": "响应", "first_feedback": "交办并初步反馈",
+         "plan": "提出解决方案", "resolution": "办结", "extension": "延期办结", "supervision": "督办", "urge": "催办"}
 TIMER_STATE = {"running": "计时中", "met": "按时完成", "breached": "已超时", "not_started": "未开始",
                "paused": "已暂停", "cancelled": "已取消", "superseded": "已延期", "warning": "预警中"}
 OUTBOUND_ACTION = {"sign": "签收", "contact": "先行联系", "return": "退回", "extension": "延期申请",
@@ -37,7 +38,8 @@ EVENT = {
     "reopened": "重办", "evidence_uploaded": "上传证据", "outbound_replayed": "重新回传",
     "outbound_sent": "回传成功", "outbound_dead": "回传失败", "linked": "关联同一事项（一事多投）",
     "repeat_complaint": "重复投诉", "case_unit_assigned": "随案分派承办单位", "auto_signed": "自动签收",
-    "suspended": "延期挂单", "resumed": "解除挂单",
+    "suspended": "延期挂单", "resumed": "解除挂单", "supervision_issued": "督办/催办",
+    "complex_marked": "认定为复杂问题", "complex_unmarked": "取消复杂问题认定", "plan_submitted": "提出解决方案",
 }
 AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",
          "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",

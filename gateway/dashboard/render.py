@@ -18,6 +18,7 @@ from gateway.errors import Forbidden
 from gateway.platforms import label as platform_label
 from gateway.principal import Principal
 from gateway.services.accounts import LoginSession
+from gateway.services.deadlines import basis
 from gateway.settings import Role
 from gateway.sla.deadlines import to_shanghai
 from gateway.store.db import transaction
@@ -60,7 +61,7 @@ def span(seconds: float | int | None) -> str:
 
 
 TEMPLATES.env.filters.update(when=when, pct=pct, span=span, local=local, platform=platform_label)
-TEMPLATES.env.globals.update(L=labels, Role=Role)
+TEMPLATES.env.globals.update(L=labels, Role=Role, basis=basis)
 
 
 def login_of(request: Request) -> LoginSession:

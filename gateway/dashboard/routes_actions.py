@@ -5,7 +5,8 @@ transaction, rings the worker for the outbox rows after commit, and redirects ba
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
@@ -16,7 +17,8 @@ from gateway.dashboard.render import back, login_of
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
 from gateway.schema import ReplyDraft
-from gateway.services import actions, decisions, suspension
+from gateway.services import actions, decisions, oversight, suspension
+from gateway.sla.deadlines import SHANGHAI
 from gateway.store.db import transaction
 
 router = APIRouter(prefix=f"{DASHBOARD}/tickets/{{ticket_id}}")
@@ -72,10 +74,12 @@ def reject_dispatch(ticket_id: int, request: Request, reason: Reason) -> Respons
 
 @router.post("/response")
 def respond(ticket_id: int, request: Request, note: Note = "已与诉求人取得联系",
-            contact_phone: Annotated[str, Form(max_length=32)] = "") -> Response:
-    """先行联系."""
-    return perform(request, ticket_id, actions.record_response, "已记录先行联系", note=note or "已与诉求人取得联系",
-                   contact_phone=contact_phone)
+            contact_phone: Annotated[str, Form(max_length=32)] = "",
+            how: Annotated[Literal["contact", "intervention"], Form()] = "contact") -> Response:
+    """先行联系 or 介入处置: what meets the 2-hour response (002 四(二))."""
+    done = "已记录介入处置" if how == "intervention" else "已记录先行联系"
+    return perform(request, ticket_id, actions.record_response, done, note=note or "已与诉求人取得联系",
+                   contact_phone=contact_phone, how=how)
 
 
 @router.post("/progress")
@@ -119,9 +123,38 @@ def send_back(ticket_id: int, request: Request, reason: Reason) -> Response:
 
 
 @router.post("/extension")
-def extension(ticket_id: int, request: Request, days: Annotated[int, Form(ge=1, le=5)], reason: Reason) -> Response:
-    """申请延期 (checked against the ≥ 24 h rule; a unit's waits for the leader)."""
-    return perform(request, ticket_id, actions.request_extension, "延期申请已提交", days=days, reason=reason)
+def extension(ticket_id: int, request: Request, days: Annotated[int, Form(ge=1, le=5)], reason: Reason,
+              report: Annotated[str, Form(max_length=2000)] = "") -> Response:
+    """申请延期 (checked when asked: a day ahead, 12389's written progress report; a unit's waits for the leader)."""
+    return perform(request, ticket_id, actions.request_extension, "延期申请已提交", days=days, reason=reason,
+                   report=report)
+
+
+@router.post("/supervise")
+def supervise(ticket_id: int, request: Request, order: Annotated[Literal["督办", "催办"], Form()],
+              due_at: Annotated[str, Form(max_length=40)], note: Reason) -> Response:
+    """督办 / 催办 with a deadline (leader/supervisor); the form's local time is Asia/Shanghai."""
+    try:
+        moment = datetime.fromisoformat(due_at)
+    except ValueError:
+        return back(request, f"{DASHBOARD}/tickets/{ticket_id}", error=f"期限格式不正确：{due_at}")
+    moment = moment if moment.tzinfo is not None else moment.replace(tzinfo=SHANGHAI)
+    return perform(request, ticket_id, oversight.issue_order, f"已下达{order}", order=order, due_at=moment, note=note)
+
+
+@router.post("/complex")
+def mark_complex(ticket_id: int, request: Request, reason: Reason,
+                 complex: Annotated[str, Form()] = "true") -> Response:
+    """认定 (or withdraw) 复杂问题."""
+    flag = complex == "true"
+    return perform(request, ticket_id, oversight.mark_complex, "已认定为复杂问题" if flag else "已取消复杂问题认定",
+                   complex_=flag, reason=reason)
+
+
+@router.post("/plan")
+def plan(ticket_id: int, request: Request, plan: Annotated[str, Form(min_length=5, max_length=4000)]) -> Response:
+    """提出解决方案 for a complex ticket (137)."""
+    return perform(request, ticket_id, oversight.submit_plan, "解决方案已提交并报送平台", plan=plan)
 
 
 @router.post("/extension/approve")

@@ -1,4 +1,5 @@
-"""系统管理: users and roles, the unit directory, and the audit log (admin; the audit log also 督察)."""
+"""系统管理: users and roles, the unit directory, the deadline rules in force, and the audit log (admin; the
+audit log also 督察, the deadline rules also leaders and 督察)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
 from gateway.services import accounts
 from gateway.settings import Role
+from gateway.sla.deadlines import to_shanghai
+from gateway.sla.runtime import runtime_for_engine
+from gateway.sla.table import policy_table
 from gateway.store import units as unit_repo
 from gateway.store import users as user_repo
 from gateway.store.db import transaction
@@ -129,6 +133,19 @@ def save_unit(
     except DomainError as exc:
         return back(request, UNITS, error=str(exc))
     return back(request, UNITS, ok=f"已保存：{name}")
+
+
+@router.get("/policy", response_class=HTMLResponse)
+def policy(request: Request) -> Response:
+    """The deadline rules in force (the regulation profile), each with its article, and the calendar years."""
+    require(login_of(request).principal, Role.admin, Role.leader, Role.supervisor, action="期限规则")
+    container: Container = request.app.state.container
+    runtime = runtime_for_engine(container.engine)
+    with container.sessions() as session:
+        calendar = runtime.calendar(session)
+    today = to_shanghai(container.clock()).date()
+    return page(request, "admin_policy.html", active="admin", table=policy_table(runtime.sla),
+                years=calendar.years(), missing=calendar.missing_years(today))
 
 
 @router.get("/audit", response_class=HTMLResponse)

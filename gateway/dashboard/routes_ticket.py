@@ -20,8 +20,9 @@ from gateway.dashboard.render import back, login_of, page
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError, Forbidden, NotFound
 from gateway.principal import Principal
-from gateway.services import evidence, suspension, workflow
+from gateway.services import evidence, oversight, suspension, workflow
 from gateway.settings import Role
+from gateway.sla.runtime import runtime_for
 from gateway.store.db import transaction
 from gateway.store.tables_dashboard import ApprovalRecord
 from gateway.store.tables_sla import SlaTimerRecord
@@ -64,6 +65,12 @@ def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str,
         out.add("suspend")
     if ticket.get("suspended_at") and has(Role.leader):
         out.add("resume")
+    if status in oversight.OPEN and has(Role.leader, Role.supervisor):
+        out.add("supervise")  # 督办 / 催办 with a deadline
+    if status in oversight.OPEN and has(Role.duty, Role.leader):
+        out.add("complex")
+    if own and status in IN_HAND and ticket.get("complex") and has(Role.unit, Role.duty):
+        out.add("plan")
     satisfaction = (ticket.get("callback") or {}).get("satisfaction")
     if status in ("replied", "closed") and satisfaction == "dissatisfied" and has(Role.duty, Role.leader):
         out.add("rework")
@@ -79,7 +86,10 @@ def _extras(session: Session, ticket_id: int) -> dict[str, Any]:
     pending = {kind: rec for kind in (workflow.DISPATCH, workflow.EXTENSION)
                if (rec := workflow.pending(session, ticket_id=ticket_id, kind=kind)) is not None}
     due, granted = workflow.resolution_due(session, ticket=get_ticket(session, ticket_id))
+    ticket = get_ticket(session, ticket_id)
+    rule = runtime_for(session).sla.extension
     return {"timers": timers, "approvals": approvals, "pending": pending, "resolution_due": due,
+            "extension_rule": rule, "report_required": ticket.platform in rule.report_platforms,
             "extensions_granted": granted, "evidence": evidence.list_evidence(session, ticket_id=ticket_id),
             "units": [u.name for u in list_units(session)]}
 

@@ -6,6 +6,8 @@ Every figure counts the tickets issued in the period (Asia/Shanghai days, both e
   time; a timer still running inside its window or cancelled (returned, closed by the platform) is left out.
   办结 uses the first handling cycle's last deadline (the extension's, when one was granted).
 - 超期 overdue: tickets with any deadline missed, in any cycle. 退回: tickets the bureau asked to return.
+- 督办件: tickets with a 督办 or 催办 (the platform's or the bureau's); 督办按时率: of those orders already
+  decided, the share answered by their deadline.
   重办: tickets reopened at least once. 重复投诉: tickets linked as a repeat of an earlier complaint.
 - 响应率: on-time 先行联系 that the citizen's callback does not contradict (``contacted`` false).
 - 解决率 / 满意率: weighted callback answers (weights from settings; 基本满意 counts 0.9 by default);
@@ -26,6 +28,7 @@ from sqlalchemy.orm import Session
 from gateway.platforms import label
 from gateway.settings import DashboardSettings
 from gateway.sla.deadlines import SHANGHAI
+from gateway.sla.derive import ORDER_KINDS
 from gateway.store.tables import TicketEventRecord, TicketRecord
 from gateway.store.tables_sla import SlaTimerRecord
 
@@ -51,6 +54,8 @@ class ReportRow:
     returns: int = 0
     rework: int = 0
     repeat: int = 0
+    supervised: int = 0  # 督办件
+    orders: list[int] = field(default_factory=lambda: [0, 0])  # 督办/催办 answered on time [on time, decided]
     responded: list[int] = field(default_factory=lambda: [0, 0])  # 响应率
     resolved: list[float] = field(default_factory=lambda: [0.0, 0])  # 解决率 [weighted sum, answers]
     satisfied: list[float] = field(default_factory=lambda: [0.0, 0])  # 满意率
@@ -63,7 +68,8 @@ class ReportRow:
         composite = (sum(weights.get(k, 0.0) * v for k, v in three.items() if v is not None) * 100
                      if len(present) == len(three) else None)
         return {"sign": ratio(*self.sign), "response_on_time": ratio(*self.response),
-                "resolution_on_time": ratio(*self.resolution), **three, "composite": composite}
+                "resolution_on_time": ratio(*self.resolution), **three, "composite": composite,
+                "orders_on_time": ratio(*self.orders)}
 
 
 @dataclass
@@ -133,6 +139,7 @@ def _ticket_facts(ticket_id: int, callback: dict[str, Any], reopen_count: int, t
 
     cycle_one = sorted((t for t in timers if t.kind in ("resolution", "extension") and t.cycle == 1),
                        key=lambda t: t.seq)
+    orders = [_outcome(t, now) for t in timers if t.kind in ORDER_KINDS]
     valid = callback.get("valid") is not False
     satisfaction, resolved = callback.get("satisfaction"), callback.get("resolved")
     return {
@@ -145,6 +152,8 @@ def _ticket_facts(ticket_id: int, callback: dict[str, Any], reopen_count: int, t
         "repeat": any(e.kind == "repeat_complaint" and int(e.detail.get("with_ticket") or 0) < ticket_id
                       for e in events),
         "contact_denied": callback.get("contacted") is False,
+        "supervised": bool(orders),
+        "orders": [o for o in orders if o is not None],
         "satisfaction": settings.satisfaction_weights.get(str(satisfaction)) if valid and satisfaction else None,
         "resolved": settings.resolution_weights.get(str(resolved)) if valid and resolved else None,
     }
@@ -160,8 +169,10 @@ def _add(row: ReportRow, facts: dict[str, Any]) -> None:
     if facts["response"] is not None:
         row.responded[1] += 1
         row.responded[0] += facts["response"] == "on_time" and not facts["contact_denied"]
-    for name in ("overdue", "returns", "rework", "repeat"):
+    for name in ("overdue", "returns", "rework", "repeat", "supervised"):
         setattr(row, name, getattr(row, name) + bool(facts[name]))
+    row.orders[1] += len(facts["orders"])
+    row.orders[0] += sum(1 for o in facts["orders"] if o == "on_time")
     if facts["satisfaction"] is not None:
         row.satisfied[0] += facts["satisfaction"]
         row.satisfied[1] += 1
