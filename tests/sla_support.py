@@ -32,9 +32,11 @@ def sh(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetim
 def new_ticket(
     sessions: sessionmaker[Session], *, issued_at: datetime, platform: str = "p12345", appeal_type: str = "complaint",
     level: str | None = None, platform_due_at: datetime | None = None, sign_by: datetime | None = None,
-    now: datetime | None = None,
+    now: datetime | None = None, **fields: Any,
 ) -> int:
-    """Insert a received ticket as processing does (row, timeline entry, lifecycle hook); its id."""
+    """Insert a received ticket as processing does (row, timeline entry, lifecycle hook); its id.
+
+    ``fields`` sets other columns (urgency, platform_time_limit, platform_time_unit…)."""
     at = now or issued_at
     with transaction(sessions) as s:
         ticket = TicketRecord(
@@ -44,6 +46,8 @@ def new_ticket(
             platform_sign_by=sign_by, platform_due_at=platform_due_at, needs_callback=False, extra={},
             supervised=False, urge_count=0, reopen_count=0, created_at=at, updated_at=at,
         )
+        for name, value in fields.items():
+            setattr(ticket, name, value)
         s.add(ticket)
         s.flush()
         add_event(s, ticket=ticket, actor="platform", kind="received", at=at)

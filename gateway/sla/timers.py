@@ -118,7 +118,8 @@ def _response(ctx: _Ctx, facts: TicketFacts, timers: list[SlaTimerRecord]) -> No
         if spec is not None:
             seq = 0
             if current is not None:
-                _close(ctx, current, "breached" if current.state == "breached" else "superseded",
+                missed = current.state == "breached" or ctx.now > current.due_at
+                _close(ctx, current, "breached" if missed else "superseded",
                        f"改派至{ctx.ticket.unit or '其他单位'}")
                 seq = current.seq + 1
             current = _start(ctx, RESPONSE, 1, seq, spec)

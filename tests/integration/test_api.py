@@ -94,8 +94,9 @@ def test_the_full_operator_path_queues_sign_then_contact_then_the_approved_reply
     signed = client.post(f"/api/v1/tickets/{ticket_id}/sign-off", headers=DUTY).json()
     assert signed["status"] == "signed"
     assert signed["deadlines"]["sign_off"]["state"] == "met"
-    assert signed["deadlines"]["response"]["due_at"] == "2026-11-20T12:00:00+08:00"
-    assert client.post(f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": "城关派出所"}, headers=DUTY).is_success
+    assert signed["deadlines"]["response"]["state"] == "not_started"  # it starts when the unit gets the order
+    dispatched = client.post(f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": "城关派出所"}, headers=DUTY)
+    assert dispatched.json()["deadlines"]["response"]["due_at"] == "2026-11-20T12:00:00+08:00"
     assert client.post(f"/api/v1/tickets/{ticket_id}/response", json={"note": "已电话联系"}, headers=UNIT).is_success
     assert client.post(f"/api/v1/tickets/{ticket_id}/reply", json=REPLY, headers=UNIT).is_success
     approved = client.post(f"/api/v1/tickets/{ticket_id}/reply/approve", headers=LEADER).json()
