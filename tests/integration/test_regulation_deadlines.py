@@ -235,7 +235,8 @@ def test_profile_002_gives_12345_the_three_137_timers_002_工作要求二(db_url
     got = timers(sessions, tid)
     assert set(got) == {"sign_off", "first_feedback", "resolution"}  # no 09:00 dispatch rule in 002
     assert got["first_feedback"].due_at == utc(sh(2026, 11, 17, 23, 59, 59))
-    assert got["resolution"].due_at == utc(sh(2026, 11, 19, 23, 59, 59)) and got["resolution"].rule == "002 工作要求(二)"
+    assert got["resolution"].due_at == utc(sh(2026, 11, 19, 23, 59, 59))  # "3天内": calendar days
+    assert got["resolution"].rule == "002 工作要求(二)"
     act(sessions, actions.sign_off, tid, sh(2026, 11, 16, 11), principal=DUTY)
     act(sessions, actions.dispatch, tid, sh(2026, 11, 16, 11, 30), principal=LEADER, unit="城关派出所")
     act(sessions, actions.report_progress, tid, sh(2026, 11, 16, 15), principal=UNIT, note="已初步核实")
@@ -245,7 +246,8 @@ def test_profile_002_gives_12345_the_three_137_timers_002_工作要求二(db_url
     got = timers(sessions, tid)
     assert got["plan"].due_at == utc(sh(2026, 11, 23, 23, 59, 59))  # 7 days from receipt
     assert got["resolution"].due_at == utc(sh(2026, 11, 30, 18)) and got["resolution"].source == "platform"
-    act(sessions, oversight.submit_plan, tid, sh(2026, 11, 20, 9), principal=UNIT, plan="会同城管联合整治，预计月底办结")
+    act(sessions, oversight.submit_plan, tid, sh(2026, 11, 20, 9), principal=UNIT,
+        plan="会同城管联合整治，预计月底办结")
     assert timers(sessions, tid)["plan"].state == "met"
 
 
@@ -271,7 +273,8 @@ def test_a_change_of_profile_recomputes_every_open_deadline_audited(db_url: str)
         report = apply_policy(s, runtime=runtime, now=sh(2026, 11, 17, 8))
     assert report is not None and report.changed == 2  # resolution moved, dispatch cancelled
     got = timers(sessions, tid)
-    assert got["resolution"].due_at == utc(sh(2026, 11, 19, 23, 59, 59)) and got["resolution"].rule == "002 工作要求(二)"
+    assert got["resolution"].due_at == utc(sh(2026, 11, 19, 23, 59, 59))
+    assert got["resolution"].rule == "002 工作要求(二)"
     assert got["dispatch"].state == "cancelled"
     assert ("resolution", "recomputed", "system") in timer_events(sessions, tid)
     with sessions() as s:
