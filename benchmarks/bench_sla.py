@@ -35,7 +35,7 @@ from gateway.settings import AlertSettings, SlaSettings, WebhookSinkSettings  # 
 from gateway.sla import runtime as sla_runtime  # noqa: E402
 from gateway.sla.deadlines import resolution_due  # noqa: E402
 from gateway.sla.engine import Rings, SlaEngine  # noqa: E402
-from gateway.sla.recompute import load_year  # noqa: E402
+from gateway.sla.recompute import load_year, record_policy  # noqa: E402
 from gateway.sla.thresholds import next_alert  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory, transaction  # noqa: E402
 from gateway.store.migrate import upgrade  # noqa: E402
@@ -151,6 +151,8 @@ def run(url: str, args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     fill(engine, args.timers, now, calendar)
     print(f"PostgreSQL, {args.timers:,} open timers inserted with COPY in {time.perf_counter() - t0:.1f} s")
+    with transaction(make_session_factory(engine)) as session:  # the timers follow the default profile
+        record_policy(session, policy=SlaSettings(), now=now)
 
     # One robot route, so every emitting commit rings deliveries: the ring time is when the alert is out.
     robot = WebhookSinkSettings(name="robot", kind="wecom", url=SecretStr("http://127.0.0.1:9/"))

@@ -16,7 +16,7 @@ from gateway.api.app import create_app
 from gateway.bootstrap import Container
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft
-from gateway.services import actions, suspension
+from gateway.services import actions, oversight, suspension
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import InboxRecord, OutboxRecord, TicketEventRecord, TicketRecord
@@ -29,6 +29,7 @@ DUTY = Principal("值班员甲", frozenset({Role.duty}))
 UNIT_P = Principal("城关所民警", frozenset({Role.unit}), UNIT)
 LEADER = Principal("分管领导丙", frozenset({Role.leader}))
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+ORDER = {"order": "督办", "due_at": "2026-11-25T17:00:00+08:00", "note": "请于25日前办结回复"}
 SUSPEND = {"reason_code": 5, "note": "需多部门联动办理", "chief": "局长甲", "expected_days": 120}
 
 
@@ -69,6 +70,8 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
         "extension": ("dispatched", "/extension", {"json": {"days": 3, "reason": "需调取监控"}}),
         "evidence": ("dispatched", "/evidence", {"files": {"file": ("现场.png", PNG, "image/png")}}),
         "suspend": ("dispatched", "/suspend", {"json": SUSPEND}),
+        "supervise": ("dispatched", "/supervise", {"json": ORDER}),
+        "complex": ("dispatched", "/complex", {"json": {"reason": "涉及多部门联动"}}),
     }
     if action in simple:
         stage, path, kwargs = simple[action]
@@ -84,6 +87,10 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
         _do(container, actions.request_extension, tid, UNIT_P, days=3, reason="需调取监控")
         body = {"json": {"note": "同意"}} if action == "extension-approve" else {"json": {"reason": "期限内可办结"}}
         return base + "/" + action.replace("-", "/"), body
+    if action == "plan":
+        _to(container, tid, "dispatched")
+        _do(container, oversight.mark_complex, tid, LEADER, complex_=True, reason="涉及多部门联动")
+        return base + "/plan", {"json": {"plan": "会同城管联合整治，预计月底办结"}}
     if action == "resume":
         _to(container, tid, "dispatched")
         _do(container, suspension.suspend, tid, LEADER, **SUSPEND)
@@ -115,7 +122,8 @@ ROUTES = {
     "dispatch-reject": "dispatch/reject", "response": "response", "progress": "progress", "reply": "reply",
     "approve": "reply/approve", "send-back": "reply/send-back", "extension": "extension",
     "extension-approve": "extension/approve", "extension-reject": "extension/reject", "rework": "rework",
-    "evidence": "evidence", "suspend": "suspend", "resume": "resume",
+    "evidence": "evidence", "suspend": "suspend", "resume": "resume", "supervise": "supervise",
+    "complex": "complex", "plan": "plan",
 }
 ALLOWED: dict[str, set[str]] = {
     "sign-off": {"duty"},
@@ -135,6 +143,9 @@ ALLOWED: dict[str, set[str]] = {
     "evidence": {"duty", "unit"},
     "suspend": {"leader"},
     "resume": {"leader"},
+    "supervise": {"leader", "supervisor"},
+    "complex": {"duty", "leader"},
+    "plan": {"duty", "unit"},
     "replay": {"duty"},
     "ack": {"duty", "leader", "supervisor"},
 }

@@ -122,10 +122,12 @@ def test_the_ticket_page_shows_deadlines_write_backs_timeline_and_linked_tickets
                content="小区门口长期违停，影响通行")
     duty = as_user(container, "duty")
     duty.post(f"/dashboard/tickets/{a}/sign-off")
+    duty.post(f"/dashboard/tickets/{a}/dispatch", {"unit": UNIT})
     page = duty.get(f"/dashboard/tickets/{a}").text
     assert "L-2" in page and 'id="linked"' in page
     deadlines = page[page.index('id="deadlines"'):page.index('id="evidence"')]
     assert "签收" in deadlines and "按时完成" in deadlines and "响应" in deadlines and "办结" in deadlines
+    assert "派单" in deadlines and "依据：000 统一派单 二" in deadlines and "依据：002 四(二)" in deadlines
     outbound = page[page.index('id="outbound"'):page.index('id="timeline"')]
     assert "签收" in outbound and "待发送" in outbound
     assert "值班员甲" in page[page.index('id="timeline"'):]

@@ -111,14 +111,15 @@ def test_the_report_per_unit_matches_the_hand_computed_figures(container: Contai
     got = figures(container, "unit")
     assert got[A] == {"received": 4, "overdue": 2, "returns": 0, "rework": 1, "repeat": 1, "sign": 0.75,
                       "response_on_time": 0.6667, "resolution_on_time": 0.5, "response": 0.6667,
-                      "resolution": 0.5, "satisfaction": 0.95, "composite": 69.6667}
+                      "resolution": 0.5, "satisfaction": 0.95, "composite": 69.6667, "orders_on_time": None}
     assert got[B] == {"received": 2, "overdue": 1, "returns": 0, "rework": 0, "repeat": 0, "sign": 0.5,
                       "response_on_time": 1.0, "resolution_on_time": 1.0, "response": 0.0, "resolution": 0.0,
-                      "satisfaction": 0.0, "composite": 0.0}
+                      "satisfaction": 0.0, "composite": 0.0, "orders_on_time": None}
     assert got["（未派单）"]["returns"] == 1 and got["（未派单）"]["response_on_time"] is None
     assert got["total"] == {"received": 7, "overdue": 3, "returns": 1, "rework": 1, "repeat": 1,
                             "sign": round(5 / 7, 4), "response_on_time": 0.75, "resolution_on_time": 0.6667,
-                            "response": 0.5, "resolution": 0.3333, "satisfaction": 0.6333, "composite": 47.0}
+                            "response": 0.5, "resolution": 0.3333, "satisfaction": 0.6333, "composite": 47.0,
+                            "orders_on_time": None}
 
 
 def test_the_report_per_platform_counts_each_platforms_tickets(container: Container) -> None:
