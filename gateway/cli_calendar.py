@@ -65,7 +65,7 @@ def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     data = calendar.year(args.year)
     if data is None:
-        print(f"{args.year}年：无数据，期限按周末推算并标记为暂定 (no data for {args.year})")
+        print(f"{args.year}年：无数据，期限按法定节日和周末推算并标记为暂定 (no data for {args.year}: statutory festivals and weekends only)")
         return 1
     print(f"{data.year}  {data.notice.title}  {data.notice.document_number}  ({data.notice.published_on})")
     for day in data.rest_days:
@@ -104,5 +104,5 @@ def cmd_missing(settings: Settings, _: argparse.Namespace) -> int:
         print("节假日安排齐全 (no year missing)")
         return 0
     for year in missing:
-        print(f"缺少 {year}年节假日安排：跨入该年的期限暂按周末推算并标记为暂定")
+        print(f"缺少 {year}年节假日安排：跨入该年的期限暂按法定节日和周末推算并标记为暂定")
     return 1

@@ -90,7 +90,7 @@ def calendar_message(year: int, today: datetime) -> str:
     """Next year's State Council arrangement is not loaded yet."""
     return (
         f"【{TITLES['calendar_missing']}】{year}年节假日安排尚未导入（{today:%Y-%m-%d}），跨入{year}年的办理期限"
-        f"暂按周末推算并标记为暂定。请导入国务院办公厅通知：hotline-gateway calendar load FILE"
+        f"暂按法定节日和周末推算并标记为暂定。请导入国务院办公厅通知：hotline-gateway calendar load FILE"
     )
 
 
