@@ -65,7 +65,8 @@ def cmd_show(settings: Settings, args: argparse.Namespace) -> int:
         return 0
     data = calendar.year(args.year)
     if data is None:
-        print(f"{args.year}年：无数据，期限按法定节日和周末推算并标记为暂定 (no data for {args.year}: statutory festivals and weekends only)")
+        print(f"{args.year}年：无数据，期限按法定节日和周末推算并标记为暂定"
+              f" (no data for {args.year}: statutory festivals and weekends only)")
         return 1
     print(f"{data.year}  {data.notice.title}  {data.notice.document_number}  ({data.notice.published_on})")
     for day in data.rest_days:

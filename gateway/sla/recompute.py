@@ -143,7 +143,8 @@ def _limits(row: Any, policy: DeadlinePolicy) -> list[LimitSpec]:
         return list(row.limits)
     if row.platform_due_at is None:  # a timer from before limits were stored: its platform due, if any
         return []
-    return [fixed(row.platform_due_at, source=PLATFORM, rule=policy.platform_article, label="平台办理截止时间")]
+    label = "平台签收截止时间" if row.kind == SIGN_OFF else "平台办理截止时间"
+    return [fixed(row.platform_due_at, source=PLATFORM, rule=policy.platform_article, label=label)]
 
 
 def _due(row: Any, calendar: WorkCalendar, policy: DeadlinePolicy,
