@@ -49,9 +49,14 @@ def client(container: Container) -> TestClient:
 
 def test_workdays_counts_from_the_day_after_and_flags_an_unpublished_year(client: TestClient) -> None:
     got = client.get("/api/v1/calendar/workdays", params={"start": "2026-02-12", "days": 5}, headers=DUTY).json()
-    assert got == {"due_date": "2026-02-26", "provisional": False}
+    assert got == {"due_date": "2026-02-26", "provisional": False, "unit": "working_days", "holiday": None}
     got = client.get("/api/v1/calendar/workdays", params={"start": "2026-12-20", "days": 20}, headers=DUTY).json()
-    assert got == {"due_date": "2027-01-18", "provisional": True}  # 2027 rests on 元旦 by law, still provisional
+    assert got["due_date"] == "2027-01-18" and got["provisional"] is True  # 2027 rests on 元旦 by law, provisional
+    same_day = client.get("/api/v1/calendar/workdays", params={"start": "2026-10-03", "days": 0}, headers=DUTY)
+    assert same_day.json()["due_date"] == "2026-10-03" and same_day.json()["holiday"] == "国庆节"  # 000 限时办结 一
+    five = client.get("/api/v1/calendar/workdays", params={"start": "2026-09-28", "days": 5, "unit": "calendar_days"},
+                      headers=DUTY).json()
+    assert five["due_date"] == "2026-10-03"  # 000 限时办结 二: 延期不得超过5天 counts calendar days
     bad = client.get("/api/v1/calendar/workdays", params={"start": "2026-13-01", "days": 1}, headers=DUTY)
     assert bad.status_code == 422 and bad.json()["error"]["code"] == "invalid_request"
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated, Any
+from datetime import date, timedelta
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 
@@ -21,17 +21,25 @@ from gateway.store.db import transaction
 router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
 
 
-@router.get("/workdays", summary="The N-th working day after a date")
+@router.get("/workdays", summary="The due date of N working (or calendar) days after a date")
 def workdays(
     session: SessionDep,
     principal: PrincipalDep,
     start: date,
     days: Annotated[int, Query(ge=0, le=366)],
+    unit: Literal["working_days", "calendar_days"] = "working_days",
 ) -> dict[str, Any]:
-    """Counted from the day after ``start`` (0: ``start`` itself or the next working day); provisional
-    when the count touches a year with no published arrangement."""
-    result = runtime_for(session).calendar(session).add_workdays(start, days)
-    return {"due_date": result.due_date.isoformat(), "provisional": result.provisional}
+    """Counted from the day after ``start``, as every deadline is; 0 is 当日, ``start`` itself even on a rest
+    day (000 限时办结 一). Provisional when the count touches a year whose State Council notice is not
+    loaded (such a year rests on the statutory festivals only)."""
+    calendar = runtime_for(session).calendar(session)
+    if days == 0 or unit == "calendar_days":
+        due = start + timedelta(days=days)
+        return {"due_date": due.isoformat(), "provisional": False, "unit": unit,
+                "holiday": calendar.holiday_name(due)}
+    result = calendar.add_workdays(start, days)
+    return {"due_date": result.due_date.isoformat(), "provisional": result.provisional, "unit": unit,
+            "holiday": calendar.holiday_name(result.due_date)}
 
 
 @router.get("/years", summary="Calendar years in use")
