@@ -90,8 +90,9 @@ def test_the_bureau_path_posts_one_receipt_one_extension_and_one_report_carrying
     tid = ticket["id"]
     assert stack.api("duty").post(f"/api/v1/tickets/{tid}/sign-off").is_success
     assert stack.api("duty").post(f"/api/v1/tickets/{tid}/dispatch", json={"unit": UNIT}).is_success
-    # A leader's extension goes straight out (a unit's would wait for one).
-    ask = {"days": 3, "reason": "需调取异地监控"}
+    # A leader's extension goes straight out (a unit's would wait for one), with the written progress
+    # report a 12389 extension needs (001 四(三)).
+    ask = {"days": 3, "reason": "需调取异地监控", "report": "已询问当事民警，监控待异地调取"}
     extension = stack.api("leader").post(f"/api/v1/tickets/{tid}/extension", json=ask)
     assert extension.is_success, extension.text
     assert stack.api("unit").post(f"/api/v1/tickets/{tid}/reply", json=REPLY).is_success
@@ -107,7 +108,8 @@ def test_the_bureau_path_posts_one_receipt_one_extension_and_one_report_carrying
     assert len(report["body"]["wbbh"]) == 34
     assert report["body"]["hcjl"] == "属实" and report["body"]["spr"] == "leader-e2e"
     assert report["body"]["hcqk"] == REPLY["investigation"] and report["body"]["fkqk"] == REPLY["citizen_opinion"]
-    assert ledger["entries"][1]["body"] == {"yqts": "3", "yqly": "需调取异地监控"}
+    assert ledger["entries"][1]["body"] == {"yqts": "3",
+                                            "yqly": f"需调取异地监控\n阶段进展情况：{ask['report']}"}
     assert ledger["duplicates"] == 0 and done["status"] == "replied"
 
 
