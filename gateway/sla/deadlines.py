@@ -134,14 +134,17 @@ def resolution_due(
     """办结 due by the policy key (type, level, urgency), or the platform's due if earlier."""
     # ``provisional`` stays true when the platform's wins too: once the missing year is published,
     # make-up days could move ours earlier.
-    days = policy.resolution_days(platform, key)
-    rule = policy.resolution_rule(platform)
-    if days is None or rule is None:
+    rule = policy.rule_for(platform)
+    days = rule.days_for(platform, key)
+    if days is None:
         if platform_due_at is None:
             raise NoDeadlineRule(f"no policy limit for {key!r} on {platform} and no platform deadline")
         return Due(to_shanghai(platform_due_at), False)
-    due = days_due(issued_at, days, rule.unit, calendar)
-    return Due(_earlier(due.due_at, platform_due_at), due.provisional)
+    day = to_shanghai(issued_at).date()
+    if days == SAME_DAY or rule.unit == "calendar_days":
+        return Due(_earlier(end_of_day(day + timedelta(days=days)), platform_due_at), False)
+    result = calendar.add_workdays(day, days)
+    return Due(_earlier(end_of_day(result.due_date), platform_due_at), result.provisional)
 
 
 def extension_days_due(current_due: datetime, days: int, calendar: WorkCalendar, policy: DeadlinePolicy) -> Due:

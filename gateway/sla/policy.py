@@ -93,6 +93,22 @@ class ResolutionRule(_Rule):
     default: NonNegativeInt | None = Field(default=None, description="Days for any type not listed")
     unit: Unit = "working_days"
 
+    def days_for(self, platform: str, key: str) -> int | None:
+        """Days for a policy key (0 = same day, None = no policy limit); NoDeadlineRule if it has none."""
+        if key in self.by_urgency:
+            return self.by_urgency[key]
+        if key in self.by_type:
+            return self.by_type[key]
+        word = APPEAL_TYPE_WORDS.get(key)
+        if word is not None and word in self.by_type:
+            return self.by_type[word]
+        if self.default is not None:
+            return self.default
+        raise NoDeadlineRule(
+            f"平台 {platform} 没有“{key}”的办理时限 / no resolution limit for {key!r} on {platform};"
+            f" known: {', '.join(self.by_type) or 'none'}"
+        )
+
 
 class ExtensionRule(_Rule):
     """延期: how far ahead it is asked, how many days it adds, how often, and what must come with it."""
@@ -160,20 +176,14 @@ class DeadlinePolicy(BaseModel):
 
     def resolution_days(self, platform: str, key: str) -> int | None:
         """Days to resolve for a policy key (0 = same day, None = no policy limit); NoDeadlineRule if unknown."""
-        rule = self.resolution_rule(platform)
+        return self.rule_for(platform).days_for(platform, key)
+
+    def rule_for(self, platform: str) -> ResolutionRule:
+        """The platform's resolution rule (or the catch-all), or NoDeadlineRule."""
+        rule = self.resolution.get(platform) or self.resolution.get(ANY_PLATFORM)
         if rule is None:
             raise NoDeadlineRule(f"平台 {platform} 没有办理时限 / no resolution rule for platform {platform!r}")
-        if key in rule.by_urgency:
-            return rule.by_urgency[key]
-        for candidate in (key, APPEAL_TYPE_WORDS.get(key, key)):
-            if candidate in rule.by_type:
-                return rule.by_type[candidate]
-        if rule.default is not None:
-            return rule.default
-        raise NoDeadlineRule(
-            f"平台 {platform} 没有“{key}”的办理时限 / no resolution limit for {key!r} on {platform};"
-            f" known: {', '.join(rule.by_type) or 'none'}"
-        )
+        return rule
 
     def with_overrides(self, overrides: Mapping[str, Any]) -> DeadlinePolicy:
         """A new policy with ``overrides`` deep-merged onto this one, validated."""
