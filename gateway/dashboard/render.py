@@ -43,6 +43,13 @@ def when(value: datetime | str | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
     return to_shanghai(moment).strftime(fmt)
 
 
+def local_iso(value: datetime | str | None) -> str | None:
+    """ISO-8601 in +08:00 for the page's scripts (countdowns); API views already give strings."""
+    if value is None or isinstance(value, str):
+        return value
+    return local(value)
+
+
 def pct(value: float | None) -> str:
     """0.953 → 95.3%; None → —."""
     return "—" if value is None else f"{value * 100:.1f}%"
@@ -60,7 +67,7 @@ def span(seconds: float | int | None) -> str:
     return ("超时" + text) if seconds < 0 else text
 
 
-TEMPLATES.env.filters.update(when=when, pct=pct, span=span, local=local, platform=platform_label)
+TEMPLATES.env.filters.update(when=when, pct=pct, span=span, local=local_iso, platform=platform_label)
 TEMPLATES.env.globals.update(L=labels, Role=Role, basis=basis)
 
 

@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from adapters.p12345_signing import signed_headers
-from gateway.store.tables import InboxRecord, OutboxRecord
+from gateway.store.tables import InboxRecord, OutboxRecord, PollCursorRecord
 from gateway.store.tables_auth import AuditRecord
 from tests.e2e.harness import CREDENTIALS, REPLY, UNIT, Stack, wait_for
 
@@ -141,6 +141,14 @@ def test_a_signed_but_malformed_push_is_kept_as_a_visible_failed_row(make_stack:
 
 def test_an_unknown_enum_value_shows_on_the_inbox_row_and_no_ticket_is_made(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(platforms={"p12345": {}})
+
+    def first_pull_done() -> bool:
+        with stack.container.sessions() as s:
+            return s.scalars(select(PollCursorRecord.last_success_at).where(
+                PollCursorRecord.platform == "p12345")).first() is not None
+
+    # The start-up pull must be over before the order exists, or it would fetch the valid order itself.
+    wait_for(first_pull_done, what="the start-up pull")
     order = new_order(stack, push=False)
     assert push(stack, envelope({**order, "appealType": "吐槽"}, "evt-enum")).json()["code"] == 0
 

@@ -295,3 +295,22 @@ def test_the_admin_page_shows_the_active_profile_and_the_ticket_one_binding_dead
     ticket = browser.get(f"/dashboard/tickets/{tid}").text
     assert "依据：平台时限" in ticket and "平台办结时限" not in ticket  # one binding deadline, no second one
     assert "2026-11-27" not in ticket
+
+
+def test_a_leader_issues_a_supervision_from_the_ticket_page_in_local_time_000_限时办结_二(
+    container: Container,
+) -> None:
+    tid = new_ticket(container.sessions, issued_at=sh(2026, 11, 20, 9))
+    leader = Browser(container)
+    leader.login("leader")
+    assert 'id="form-supervise"' in leader.get(f"/dashboard/tickets/{tid}").text
+    leader.post(f"/dashboard/tickets/{tid}/supervise", {"order": "催办", "due_at": "2026-11-21T12:00",
+                                                         "note": "请报送核查进展"})
+    assert leader.flash() == "ok: 已下达催办"
+    leader.post(f"/dashboard/tickets/{tid}/complex", {"complex": "true", "reason": "涉及多部门联动"})
+    assert leader.flash() == "ok: 已认定为复杂问题"
+    page = leader.get(f"/dashboard/tickets/{tid}").text
+    card = page[page.index('id="supervisions"'):]
+    assert "局催办" in card and "请报送核查进展" in card and "2026-11-21 12:00" in card
+    assert 'id="complex-badge"' in page
+    assert timers(container.sessions, tid)["urge"].due_at == utc(sh(2026, 11, 21, 12))
