@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.e2e.harness import Stack, wait_for
-from tests.e2e.test_p12345_e2e import envelope, inbox_count, new_order, push
+from tests.e2e.test_p12345_e2e import after_first_pull, envelope, inbox_count, new_order, push
 
 pytestmark = pytest.mark.postgres
 
@@ -17,6 +17,7 @@ def test_a_push_after_the_database_dropped_the_webhooks_connections_is_stored(
     make_stack: Callable[..., Stack], pg_url: str
 ) -> None:
     stack = make_stack(platforms={"p12345": {}}, database_url=pg_url)
+    after_first_pull(stack)  # the orders below must reach us by push only
     first, second = new_order(stack, push=False), new_order(stack, push=False)
     assert push(stack, envelope(first, "evt-before")).json()["code"] == 0  # the committer's connection is open
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")

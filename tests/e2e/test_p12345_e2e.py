@@ -29,6 +29,17 @@ def new_order(stack: Stack, *, push: bool = True, **fields: Any) -> dict[str, An
     return dict(response.json())
 
 
+def after_first_pull(stack: Stack) -> None:
+    """Wait until the scheduler's start-up pull is over: an order made after it reaches us only by push."""
+
+    def done() -> bool:
+        with stack.container.sessions() as s:
+            return s.scalars(select(PollCursorRecord.last_success_at).where(
+                PollCursorRecord.platform == "p12345")).first() is not None
+
+    wait_for(done, what="the start-up pull")
+
+
 def push(stack: Stack, envelope: dict[str, Any], *, secret: str = SECRET) -> httpx.Response:
     body = json.dumps(envelope, ensure_ascii=False).encode()
     headers = signed_headers(APP_ID, secret, body, now=time.time()) | {"Content-Type": "application/json"}
@@ -56,6 +67,7 @@ def test_a_pushed_order_becomes_one_ticket_in_the_queue(make_stack: Callable[...
 
 def test_a_push_delivered_twice_gives_one_ticket(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(platforms={"p12345": {}})
+    after_first_pull(stack)
     order = new_order(stack, push=False)
     first = push(stack, envelope(order, "evt-dup-1"))
     second = push(stack, envelope(order, "evt-dup-1"))
@@ -70,6 +82,7 @@ def test_a_burst_of_concurrent_pushes_with_resends_and_a_replay_is_answered_push
 ) -> None:
     """Pushes arriving together share commits (group commit); each answer is still its own."""
     stack = make_stack(platforms={"p12345": {}}, database_url=db_url)
+    after_first_pull(stack)
     orders = [new_order(stack, push=False) for _ in range(30)]
     signed = []
     for n, order in enumerate(orders):
@@ -98,6 +111,7 @@ def test_a_push_the_database_cannot_store_gets_503_and_its_resend_is_kept(
     from gateway.services import inbound
 
     stack = make_stack(platforms={"p12345": {}})
+    after_first_pull(stack)
     order = new_order(stack, push=False)
     real = inbound.store_pushes
 
@@ -115,6 +129,7 @@ def test_a_push_the_database_cannot_store_gets_503_and_its_resend_is_kept(
 
 def test_a_push_with_a_bad_signature_gets_401_and_stores_nothing(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(platforms={"p12345": {}})
+    after_first_pull(stack)
     order = new_order(stack, push=False)
     response = push(stack, envelope(order, "evt-forged"), secret="not-the-secret")
     assert response.status_code == 401 and response.json()["code"] == 40100
@@ -141,14 +156,7 @@ def test_a_signed_but_malformed_push_is_kept_as_a_visible_failed_row(make_stack:
 
 def test_an_unknown_enum_value_shows_on_the_inbox_row_and_no_ticket_is_made(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(platforms={"p12345": {}})
-
-    def first_pull_done() -> bool:
-        with stack.container.sessions() as s:
-            return s.scalars(select(PollCursorRecord.last_success_at).where(
-                PollCursorRecord.platform == "p12345")).first() is not None
-
-    # The start-up pull must be over before the order exists, or it would fetch the valid order itself.
-    wait_for(first_pull_done, what="the start-up pull")
+    after_first_pull(stack)  # or the start-up pull could fetch the valid order itself
     order = new_order(stack, push=False)
     assert push(stack, envelope({**order, "appealType": "吐槽"}, "evt-enum")).json()["code"] == 0
 
@@ -163,6 +171,7 @@ def test_an_unknown_enum_value_shows_on_the_inbox_row_and_no_ticket_is_made(make
 
 def test_a_push_that_never_came_is_caught_by_the_pull(make_stack: Callable[..., Stack]) -> None:
     stack = make_stack(platforms={"p12345": {}})
+    after_first_pull(stack)
     order = new_order(stack, push=False)
     stack.container.doorbell.poll("p12345")
     wait_for(lambda: stack.ticket_for("p12345", order["orderNo"]), what="the pulled ticket")
