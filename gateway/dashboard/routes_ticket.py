@@ -78,7 +78,8 @@ def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str,
 
 
 def _extras(session: Session, ticket_id: int) -> dict[str, Any]:
-    order = {"sign_off": 0, "response": 1, "resolution": 2, "extension": 3}
+    order = {kind: n for n, kind in enumerate(("sign_off", "dispatch", "response", "first_feedback", "plan",
+                                                 "resolution", "extension", "supervision", "urge"))}
     timers = sorted(session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id == ticket_id)),
                     key=lambda t: (t.cycle, order.get(t.kind, 9), t.seq))
     approvals = session.scalars(select(ApprovalRecord).where(ApprovalRecord.ticket_id == ticket_id)
