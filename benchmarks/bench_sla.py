@@ -35,6 +35,7 @@ from gateway.settings import AlertSettings, SlaSettings, WebhookSinkSettings  # 
 from gateway.sla import runtime as sla_runtime  # noqa: E402
 from gateway.sla.deadlines import resolution_due  # noqa: E402
 from gateway.sla.engine import Rings, SlaEngine  # noqa: E402
+from gateway.sla.limits import TimerInputs, policy_binding  # noqa: E402
 from gateway.sla.recompute import load_year, record_policy  # noqa: E402
 from gateway.sla.thresholds import next_alert  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory, transaction  # noqa: E402
@@ -74,7 +75,10 @@ def fill(engine: sa.Engine, n: int, now: datetime, calendar: WorkCalendar) -> No
     ))
     timer_cols = ["id", "ticket_id", "platform", "kind", "cycle", "seq", "state", "started_at", "due_at",
                   "provisional", "paused_total_s", "rule_key", "last_threshold", "next_threshold", "next_alert_at",
-                  "updated_at"]
+                  "updated_at", "rule", "source", "label", "limits"]
+    policy = SlaSettings()
+    basis = {(platform, rule): policy_binding(TimerInputs("resolution", platform, rule, start, []), calendar, policy)
+             for platform, rule in RULES}
     memo: dict[tuple[str, str, date], Any] = {}
 
     def rows() -> Any:
@@ -87,8 +91,11 @@ def fill(engine: sa.Engine, n: int, now: datetime, calendar: WorkCalendar) -> No
             nxt = next_alert(issued[i], due.due_at, THRESHOLDS, 0)
             # Everything already past its thresholds is marked as alerted, so the backlog is not the test.
             last, nxt_t, nxt_at = (0, nxt.threshold, nxt.at) if nxt and nxt.at > now else (100, None, None)
+            made = basis[(platform, rule)]
+            assert made is not None
             yield (i + 1, i + 1, platform, "resolution", 1, 0, "running", naive(issued[i]), naive(due.due_at),
-                   due.provisional, 0.0, rule, last, nxt_t, naive(nxt_at), stamp)
+                   due.provisional, 0.0, rule, last, nxt_t, naive(nxt_at), stamp, made.rule, made.source, made.label,
+                   "[]")
 
     copy_rows(engine, "sla_timers", timer_cols, rows())
     with engine.begin() as conn:
