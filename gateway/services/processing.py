@@ -104,6 +104,7 @@ def _draft_columns(draft: TicketDraft) -> dict[str, Any]:
         "respondent": None if draft.respondent is None else draft.respondent.model_dump(mode="json"),
         "region": draft.region.model_dump(mode="json"),
         "address": draft.address,
+        "address_personal": draft.address_personal,
         "lng": draft.lng,
         "lat": draft.lat,
         "attachments": [a.model_dump(mode="json") for a in draft.attachments],

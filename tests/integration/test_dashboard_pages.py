@@ -37,6 +37,8 @@ def dispatch(container: Container, ticket_id: int, unit: str = UNIT) -> None:
     duty = as_user(container, "duty")
     assert duty.post(f"/dashboard/tickets/{ticket_id}/sign-off").status_code == 303
     assert duty.post(f"/dashboard/tickets/{ticket_id}/dispatch", {"unit": unit}).status_code == 303
+    leader = as_user(container, "leader")  # 000 二: the dispatch takes effect when the leader approves it
+    assert leader.post(f"/dashboard/tickets/{ticket_id}/dispatch/approve", {"unit": unit}).status_code == 303
 
 
 def phone_on_page(html: str) -> str:
@@ -54,7 +56,7 @@ def test_a_12389_reporter_is_seen_by_supervisors_only(container: Container) -> N
     ticket_id = add_ticket(container, "M-2", platform="p12389", phone="13912345678")
     for who in ("duty", "leader", "admin"):
         page = as_user(container, who).get(f"/dashboard/tickets/{ticket_id}").text
-        assert phone_on_page(page) == "139****5678" and "仅督察人员可见" in page
+        assert phone_on_page(page) == "保密" and "仅督察人员可见" in page and "5678" not in page
     assert phone_on_page(as_user(container, "supervisor").get(f"/dashboard/tickets/{ticket_id}").text) == "13912345678"
 
 
