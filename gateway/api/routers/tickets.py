@@ -14,10 +14,9 @@ from gateway.api.views import ticket_detail, ticket_summary
 from gateway.bootstrap import Container
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft
-from gateway.services import actions, suspension
+from gateway.services import actions, replies, suspension
 from gateway.services.deadlines import deadlines_for
-from gateway.services.linking import case_view
-from gateway.settings import Role
+from gateway.services.linking import case_view, visible_events
 from gateway.store.db import transaction
 from gateway.store.tickets import get_ticket, list_events, list_outbound, list_tickets, ticket_query
 
@@ -85,10 +84,8 @@ class ProgressBody(BaseModel):
 
 
 def _visible(principal: Principal) -> str | None:
-    # A unit user sees its own unit's tickets only.
-    if principal.unit and not principal.has(Role.duty, Role.leader, Role.supervisor):
-        return principal.unit
-    return None
+    # A unit user sees its own unit's tickets only; no role (or a unit role without a unit) sees nothing.
+    return principal.unit_scope()
 
 
 @router.get("", response_model=TicketPage, summary="The unified queue")
@@ -142,9 +139,10 @@ def _detail(container: Container, session: Session, principal: Principal, ticket
         raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
     return ticket_detail(
         ticket, principal, container.clock(),
-        events=list_events(session, ticket_id=ticket_id),
+        events=visible_events(session, ticket=ticket, events=list_events(session, ticket_id=ticket_id),
+                              principal=principal),
         outbound=list_outbound(session, ticket_id=ticket_id),
-        case=case_view(session, ticket=ticket),
+        case=case_view(session, ticket=ticket, principal=principal),
     )
 
 
@@ -205,15 +203,32 @@ class ReplyBody(ReplyDraft):
 
 @router.post("/{ticket_id}/reply", summary="起草答复")
 def draft_reply(ticket_id: int, body: ReplyBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
-    """Save the reply draft with its four required parts (unit); it waits for a leader's approval."""
+    """Save the reply draft with its four required parts (unit); 12389 also needs ``responsibility`` (责任认定)
+    and ``rectification`` (整改情况), 12345 ``resolved`` — 422 naming the part when missing. It waits for the
+    unit head's review (when enabled) and a leader's approval."""
     draft = ReplyDraft.model_validate(body.model_dump(exclude={"evidence_ids"}))
-    return _act(container, principal, ticket_id, actions.draft_reply, draft=draft, evidence_ids=body.evidence_ids)
+    return _act(container, principal, ticket_id, actions.draft_reply, draft=draft, evidence_ids=body.evidence_ids,
+                review=container.settings.dashboard.unit_head_review)
+
+
+@router.post("/{ticket_id}/reply/review", summary="部门负责人审核答复")
+def review_reply(ticket_id: int, body: NoteBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """The head of the ticket's unit reviews the draft before the leader (unit_head; not the drafter)."""
+    return _act(container, principal, ticket_id, replies.review_reply, note=body.note)
+
+
+@router.post("/{ticket_id}/reply/review/send-back", summary="部门负责人退回修改")
+def send_back_review(ticket_id: int, body: ReasonBody, principal: PrincipalDep,
+                     container: ContainerDep) -> dict[str, Any]:
+    """The unit head sends the draft back to the unit's officer with a reason (unit_head)."""
+    return _act(container, principal, ticket_id, replies.send_back_review, reason=body.reason)
 
 
 @router.post("/{ticket_id}/reply/approve", summary="审批答复")
 def approve_reply(ticket_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
-    """Approve the draft (leader only); only then is the reply queued to the platform."""
-    return _act(container, principal, ticket_id, actions.approve_reply)
+    """Approve the draft (a leader who neither drafted nor reviewed it); only then is it queued to the platform."""
+    return _act(container, principal, ticket_id, actions.approve_reply,
+                review=container.settings.dashboard.unit_head_review)
 
 
 @router.post("/{ticket_id}/reply/send-back", summary="退回修改")

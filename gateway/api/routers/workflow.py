@@ -19,6 +19,7 @@ from gateway.errors import Forbidden, NotFound
 from gateway.services import decisions, evidence
 from gateway.settings import Role
 from gateway.store.db import transaction
+from gateway.store.tables import TicketRecord
 from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord
 from gateway.store.tickets import get_ticket
 from gateway.store.units import list_units
@@ -106,9 +107,12 @@ def list_evidence(ticket_id: int, session: SessionDep, principal: PrincipalDep) 
 
 @router.get("/approvals", summary="待审批事项")
 def approvals(session: SessionDep, principal: PrincipalDep, state: str = "pending") -> dict[str, Any]:
-    """Dispatch and extension requests by state, oldest first (leader/duty/supervisor)."""
-    principal.require(Role.leader, Role.duty, Role.supervisor, action="查看待审批事项")
+    """Dispatch, extension and reply-review requests by state, oldest first (leader/duty/supervisor; a unit head
+    sees its own unit's)."""
+    principal.require(Role.leader, Role.duty, Role.supervisor, Role.unit_head, action="查看待审批事项")
     stmt = select(ApprovalRecord).where(ApprovalRecord.state == state).order_by(ApprovalRecord.id).limit(500)
+    if (scope := principal.unit_scope()) is not None:
+        stmt = stmt.join(TicketRecord, TicketRecord.id == ApprovalRecord.ticket_id).where(TicketRecord.unit == scope)
     return {"items": [
         {"id": a.id, "ticket_id": a.ticket_id, "kind": a.kind, "state": a.state, "requested_by": a.requested_by,
          "requested_at": local(a.requested_at), "detail": a.detail, "decided_by": a.decided_by,
