@@ -8,9 +8,15 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from gateway import cli_calendar, cli_users
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Container
 
 
 def _setup_logging(level: str) -> None:
@@ -50,6 +56,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     container = bootstrap(settings)
     if settings.database_url.startswith("sqlite") or args.migrate:
         upgrade(container.engine)
+    check_users(container)
     embedded = Embedded(container) if settings.broker_url.startswith("memory://") else None
     app = create_app(
         container,
@@ -60,6 +67,23 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
                 workers=1, access_log=False)
     container.close()
     return 0
+
+
+def check_users(container: Container) -> None:
+    """Refuse to start while a dashboard user has no usable roles (roles fail closed), naming the user."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway.services.accounts import user_problems
+
+    try:
+        with container.sessions() as session:
+            problems = user_problems(session)
+    except SQLAlchemyError:
+        return  # no users table yet (not migrated): there is no user to refuse
+    if problems:
+        container.close()
+        raise SystemExit("refusing to start: " + "; ".join(problems)
+                         + " (fix with `hotline-gateway users` or the admin page)")
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
@@ -142,7 +166,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.log_level)
     if args.command in ("mock", "demo"):
         return int(args.func(Settings.model_construct(), args))
-    return int(args.func(Settings(), args))
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # e.g. an API token without explicit roles: refuse to start, naming the entry (roles fail closed).
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise SystemExit(f"refusing to start: invalid settings: {problems}") from None
+    return int(args.func(settings, args))
 
 
 if __name__ == "__main__":

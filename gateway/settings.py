@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from gateway.sla.policy import DeadlinePolicy
@@ -27,22 +27,53 @@ class Mode(StrEnum):
 
 
 class Role(StrEnum):
-    """Who a caller is to the bureau (RULES.md §2)."""
+    """Who a caller is to the bureau (RULES.md §2). A role grants what it names, nothing more."""
 
     duty = "duty"  # 值班员
     unit = "unit"  # 承办单位
+    unit_head = "unit_head"  # 部门负责人: reviews the unit's replies before the leader (002 三(二))
     leader = "leader"  # 分管领导
     supervisor = "supervisor"  # 督察
-    admin = "admin"  # 管理员
+    admin = "admin"  # 管理员: users, units, settings; no other role implied
+
+
+# A unit role reads one unit's tickets and needs that unit; the wide roles read every unit's.
+UNIT_ROLES = (Role.unit, Role.unit_head)
+WIDE_ROLES = (Role.duty, Role.leader, Role.supervisor, Role.admin)
+
+
+def role_problem(roles: list[Role] | list[str], unit: str | None) -> str | None:
+    """Why a set of roles cannot be granted (fail closed), or None: explicit, non-empty, a unit role with a unit."""
+    if not roles:
+        return "roles must be listed explicitly and not be empty"
+    unknown = [str(r) for r in roles if str(r) not in Role.__members__]
+    if unknown:
+        return f"unknown role(s) {', '.join(unknown)}"
+    if any(str(r) in UNIT_ROLES for r in roles) and not (unit or "").strip():
+        return "a unit or unit_head role needs its unit"
+    return None
 
 
 class ApiToken(BaseModel):
     """A bearer token for a machine client, with the name recorded on every action and its roles."""
 
-    name: str = Field(description="Actor name written to the ticket timeline")
+    name: str = Field(min_length=1, description="Actor name written to the ticket timeline")
     token: SecretStr = Field(description="The bearer token itself (long and random)")
-    roles: list[Role] = Field(default_factory=lambda: [Role.duty], description="Roles the token acts with")
-    unit: str | None = Field(default=None, description="Handling unit the token is limited to, if any")
+    roles: list[Role] = Field(description="Roles the token acts with: required, never empty (no default role)")
+    unit: str | None = Field(default=None, description="Handling unit of a unit/unit_head token (required for them)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _explicit_roles(cls, data: object) -> object:
+        # Fail closed (roles are never guessed): the entry is named so the operator can find it.
+        if isinstance(data, dict):
+            name = data.get("name") or "?"
+            if "roles" not in data or not data["roles"]:
+                raise ValueError(f"GATEWAY_API_TOKENS entry {name!r}: roles must be listed explicitly and not be empty")
+            problem = role_problem(list(data["roles"]), data.get("unit"))
+            if problem:
+                raise ValueError(f"GATEWAY_API_TOKENS entry {name!r}: {problem}")
+        return data
 
 
 class PlatformSettings(BaseModel):
@@ -259,8 +290,14 @@ class DashboardSettings(BaseModel):
     )
     units_file: Path | None = Field(default=None, description="JSON unit directory to seed from; unset = bundled")
     dispatch_approval: Literal["after", "before"] = Field(
-        default="after",
-        description="Leader approval of a duty dispatch: after (unit starts at once) or before (waits for it)",
+        default="before",
+        description="Leader approval of a duty dispatch (000 二): before (takes effect when approved) or after "
+                    "(the unit starts at once, the leader confirms)",
+    )
+    unit_head_review: bool = Field(
+        default=True,
+        description="A unit's reply draft is reviewed by its unit head (部门负责人) before the leader "
+                    "(002 三(二), 000 督办 三)",
     )
     refresh_s: float = Field(default=10.0, description="Seconds between live updates of the overview")
     satisfaction_weights: dict[str, float] = Field(

@@ -26,18 +26,26 @@ def get_session(container: Annotated[Container, Depends(get_container)]) -> Iter
 
 
 async def get_principal(request: Request, container: Annotated[Container, Depends(get_container)]) -> Principal:
-    """Bearer token (machines) or the dashboard session's user (async: pure, no thread hop)."""
+    """Bearer token (machines) or the dashboard session's user (async: pure, no thread hop).
+
+    Roles fail closed: a caller with no role, or a unit role without its unit, gets 403 on every route.
+    """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
+    principal: Principal | None = None
     if scheme.lower() == "bearer" and token:
         for api_token in container.settings.api_tokens:
             if hmac.compare_digest(api_token.token.get_secret_value().encode(), token.strip().encode()):
-                return Principal(name=api_token.name, roles=frozenset(api_token.roles), unit=api_token.unit)
+                principal = Principal(name=api_token.name, roles=frozenset(api_token.roles), unit=api_token.unit)
+                break
     session_user = getattr(request.state, "principal", None)
-    if isinstance(session_user, Principal):
-        return session_user
-    raise HTTPException(401, "未登录或令牌无效 (missing or invalid bearer token)",
-                        headers={"WWW-Authenticate": "Bearer"})
+    if principal is None and isinstance(session_user, Principal):
+        principal = session_user
+    if principal is None:
+        raise HTTPException(401, "未登录或令牌无效 (missing or invalid bearer token)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    principal.require_reader()
+    return principal
 
 
 SessionDep = Annotated[Session, Depends(get_session)]

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import DomainError
 from gateway.principal import Principal
-from gateway.settings import DashboardSettings, Role
+from gateway.settings import UNIT_ROLES, DashboardSettings, Role, role_problem
 from gateway.store import users as repo
 from gateway.store.tables_auth import LoginSessionRecord, UserRecord
 
@@ -49,8 +49,18 @@ class LoginSession:
 
 
 def principal_of(user: UserRecord) -> Principal:
-    """A user's principal: the display name is what timelines and approvals record."""
-    return Principal(name=user.display_name, roles=frozenset(Role(r) for r in user.roles), unit=user.unit)
+    """A user's principal: the display name is what timelines and approvals record.
+
+    A role the code does not know grants nothing (fail closed); start-up refuses such a user anyway.
+    """
+    roles = frozenset(Role(r) for r in user.roles or [] if r in Role.__members__)
+    return Principal(name=user.display_name, roles=roles, unit=user.unit)
+
+
+def user_problems(session: Session) -> list[str]:
+    """Active users whose roles cannot be granted (empty, unknown, a unit role without a unit), named."""
+    return [f"user {user.username!r}: {problem}" for user in repo.list_users(session)
+            if user.active and (problem := role_problem(list(user.roles or []), user.unit))]
 
 
 def token_hash(token: str) -> str:
@@ -69,8 +79,9 @@ def _check_roles(roles: Iterable[str], unit: str | None) -> list[str]:
     valid = [Role(r).value for r in roles]
     if not valid:
         raise DomainError("至少选择一个角色 (a user needs a role)", code="invalid_request", status=422)
-    if Role.unit.value in valid and not unit:
-        raise DomainError("承办单位角色须指定所属单位 (a unit user needs a unit)", code="invalid_request", status=422)
+    if any(r in UNIT_ROLES for r in valid) and not unit:
+        raise DomainError("承办单位、部门负责人角色须指定所属单位 (a unit or unit_head user needs a unit)",
+                          code="invalid_request", status=422)
     return sorted(set(valid))
 
 

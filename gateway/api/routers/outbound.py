@@ -27,7 +27,7 @@ def list_outbound(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> dict[str, Any]:
     """Newest first; ``state=dead`` is the delivery page's list."""
-    principal.require(Role.duty, Role.leader, Role.supervisor, action="查看回传")
+    principal.require(Role.duty, Role.leader, Role.supervisor, Role.admin, action="查看回传")
     stmt = select(OutboxRecord).order_by(OutboxRecord.id.desc()).limit(limit)
     if state:
         stmt = stmt.where(OutboxRecord.state == state.value)

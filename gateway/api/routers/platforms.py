@@ -21,7 +21,7 @@ router = APIRouter(tags=["platforms"])
 @router.get("/api/v1/platforms/health", summary="Per-platform health")
 def health(session: SessionDep, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Last successful poll, errors, circuit state, outbox backlog and its oldest age, per platform."""
-    principal.require(Role.duty, Role.leader, Role.supervisor, action="查看平台状态")
+    principal.require(Role.duty, Role.leader, Role.supervisor, Role.admin, action="查看平台状态")
     items = platform_health(session, now=container.clock(), enabled=set(container.settings.platforms.enabled()))
     for item in items:
         for key in ("last_poll_ok_at", "circuit_open_until", "last_delivery_ok_at"):
