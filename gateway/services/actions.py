@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import DomainError
 from gateway.principal import Principal
+from gateway.privacy import supervision_only
 from gateway.schema import (
     ContactPayload,
     ProgressPayload,
@@ -117,8 +118,10 @@ def record_response(
     _unit_scope(ticket, principal)
     _state(ticket, (T.signed, T.dispatched), "先行联系")
     ticket.status, ticket.responded_at = T.responded.value, now
-    # The number the unit called is, unless it says otherwise, the one the citizen left.
-    phone = contact_phone or str((ticket.citizen or {}).get("phone") or "")
+    # The number the unit called is, unless it says otherwise, the one the citizen left — never a 12389
+    # reporter's, which the unit does not see and which goes nowhere on its behalf (001 五).
+    left = "" if supervision_only(ticket.platform) else str((ticket.citizen or {}).get("phone") or "")
+    phone = contact_phone or left
     payload = ContactPayload(contacted_at=now, contact_phone=phone, note=note).model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="contact", payload=payload,
                  actor=principal.name, now=now)
