@@ -19,6 +19,9 @@ from gateway.store.db import transaction
 from gateway.store.users import add_audit
 
 router = APIRouter(tags=["files"])
+# The type is the one sniffed at upload: no browser may guess another (a "PNG" that is HTML), and
+# were one to render it anyway, it runs in a sandbox with nothing allowed.
+FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 
 @router.get("/files/evidence/{evidence_id}", summary="证据文件（平台凭签名链接下载）")
@@ -40,4 +43,4 @@ def evidence_file(
     if not path.is_file():
         raise NotFound(f"证据文件不存在 (evidence {evidence_id} missing from storage)")
     disposition = f"attachment; filename=\"evidence-{record.id}.{record.kind}\"; filename*=UTF-8''{quote(record.name)}"
-    return FileResponse(path, media_type=record.mime, headers={"Content-Disposition": disposition})
+    return FileResponse(path, media_type=record.mime, headers={"Content-Disposition": disposition, **FILE_HEADERS})
