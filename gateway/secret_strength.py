@@ -7,14 +7,19 @@ at least ~128 bits: 32 characters of a random alphabet. ``secrets.token_urlsafe(
 
 from __future__ import annotations
 
+import re
+
 MIN_LENGTH = 32
 MIN_DISTINCT = 8  # a random 32-char hex string has ~14 distinct characters; fewer than 8: not random
-PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "xxx", "demo-")
+PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "demo-")
+# "xxx" as a word of its own ("xxx", "token-xxxx"), not three x inside a random string (1 in ~800 has).
+PLACEHOLDER_X = re.compile(r"(?<![a-z0-9])x{3,}(?![a-z0-9])", re.IGNORECASE)
 
 
 def is_placeholder(value: str) -> bool:
     """Empty, or one of the example values shipped in the docs and the demo."""
-    return not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS)
+    return not value or any(marker in value.lower() for marker in PLACEHOLDER_MARKERS) or bool(
+        PLACEHOLDER_X.search(value))
 
 
 def weakness(value: str) -> str | None:

@@ -30,7 +30,10 @@ def workdays(
 ) -> dict[str, Any]:
     """Counted from the day after ``start`` (0: ``start`` itself or the next working day); provisional
     when the count touches a year with no published arrangement."""
-    result = runtime_for(session).calendar(session).add_workdays(start, days)
+    try:
+        result = runtime_for(session).calendar(session).add_workdays(start, days)
+    except (OverflowError, ValueError) as exc:  # counting past 9999-12-31
+        raise DomainError(f"日期超出可计算范围 (date out of range: {exc})", code="invalid_request", status=422) from exc
     return {"due_date": result.due_date.isoformat(), "provisional": result.provisional}
 
 

@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
 from gateway.api.deps import ContainerDep
+from gateway.api.params import RowId
 from gateway.errors import NotFound
 from gateway.services import evidence
 from gateway.services.signing import evidence_links
@@ -26,7 +27,7 @@ FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": 
 
 @router.get("/files/evidence/{evidence_id}", summary="证据文件（平台凭签名链接下载）")
 def evidence_file(
-    evidence_id: int, request: Request, container: ContainerDep,
+    evidence_id: RowId, request: Request, container: ContainerDep,
     expires: int = Query(description="Unix time the link expires"), sig: str = Query(max_length=64),
 ) -> FileResponse:
     """The file, when the link is ours, for this file, and not expired (else 403)."""

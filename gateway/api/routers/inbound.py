@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
 
 import anyio.to_thread
@@ -14,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 
 from gateway.bootstrap import Container
 from gateway.errors import MappingError, SignatureError
-from gateway.services import inbound
+from gateway.services import inbound, storable
 from gateway.services.group_commit import GroupCommitter
 from gateway.store.db import make_engine, transaction
 
@@ -64,8 +65,15 @@ async def receive_push(platform: str, request: Request) -> JSONResponse:
     try:
         item = verifier.parse(body)
     except MappingError as exc:  # signed but not an event: keep it, visible as failed (rare, so no batching)
-        await anyio.to_thread.run_sync(_store_malformed, container, platform, nonce, body, str(exc))
-        return _answer(400, 40001, f"malformed event, kept for review: {exc}")
+        keep = partial(inbound.store_malformed, platform=platform, body=body, error=str(exc))
+        return await _keep_failed(container, platform, nonce, keep, _answer(
+            400, 40001, f"malformed event, kept for review: {exc}"))
+    if (problem := storable.item_problem(item)) is not None:
+        # An event the database would refuse (over-long id, NUL, lone surrogate): a 503 would have the
+        # platform re-send it forever. Kept as a failed row naming the field, and answered 200.
+        keep = partial(inbound.store_refused, platform=platform, item=item, problem=problem, source="push")
+        return await _keep_failed(container, platform, nonce, keep, _answer(
+            200, 0, f"accepted, kept as failed for review: {problem}"))
     try:
         await committer(container).submit(inbound.Push(platform, nonce, item))
     except SignatureError as exc:
@@ -113,8 +121,21 @@ def _ring(container: Container, _pushes: list[inbound.Push], outcomes: list[obje
     container.doorbell.inbox([o for o in outcomes if isinstance(o, int)])
 
 
-def _store_malformed(container: Container, platform: str, nonce: str, body: bytes, error: str) -> None:
-    now = container.clock()
-    with transaction(container.sessions) as session:
-        inbound.claim_nonce(session, platform=platform, nonce=nonce, now=now)
-        inbound.store_malformed(session, platform=platform, body=body, error=error, now=now)
+async def _keep_failed(container: Container, platform: str, nonce: str, keep: Callable[..., object],
+                       answer: JSONResponse) -> JSONResponse:
+    """Claim the nonce and keep a push as a failed inbox row (rare, so in its own transaction)."""
+    def store() -> None:
+        now = container.clock()
+        with transaction(container.sessions) as session:
+            inbound.claim_nonce(session, platform=platform, nonce=nonce, now=now)
+            keep(session, now=now)
+
+    try:
+        await anyio.to_thread.run_sync(store)
+    except SignatureError as exc:  # the nonce of a signed push seen before: a replay, as for any push
+        log.warning("rejected push on %s: %s", platform, exc)
+        return _answer(401, 40100, str(exc))
+    except Exception as exc:
+        log.error("push on %s not stored: %s", platform, type(exc).__name__)
+        return _answer(503, 50300, "temporarily unable to store the event; please re-send")
+    return answer

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.params import RowId
 from gateway.api.views import outbound_view
 from gateway.schema import OutboundState
 from gateway.services.operations import replay_outbound
@@ -37,7 +38,7 @@ def list_outbound(
 
 
 @router.post("/{row_id}/replay", summary="Replay a dead write-back")
-def replay(row_id: int, request: Request, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def replay(row_id: RowId, request: Request, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Queue a dead row again; it is read back on the platform before anything is re-sent."""
     with transaction(container.sessions) as session:  # the use case checks the role and writes the audit log
         row = replay_outbound(session, row_id=row_id, principal=principal, now=container.clock(),
