@@ -311,6 +311,10 @@ class Settings(BaseSettings):
         default_factory=list, description='JSON list: [{"name","token","roles":["duty","leader"]}]'
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest inbound webhook body accepted")
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        description="Largest body of any other request (JSON, forms); evidence uploads: DASHBOARD__UPLOAD_MAX_BYTES",
+    )
     worker_threads: int = Field(default=4, description="Worker threads (in-process broker)")
     platforms: PlatformsSettings = Field(default_factory=PlatformsSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import errors
+from gateway.api.limits import BodyLimit
 from gateway.api.routers import (
     alerts,
     calendar,
@@ -51,4 +52,5 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
                    calendar.router, alerts.router, metrics.router, workflow.router, files.router):
         app.include_router(router)
     install_dashboard(app)
+    app.add_middleware(BodyLimit)  # outermost: every body is bounded before anything reads it
     return app
