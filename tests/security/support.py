@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -59,7 +58,3 @@ def client_of(container: Container) -> TestClient:
 def inbox_rows(container: Container) -> list[InboxRecord]:
     with container.sessions() as s:
         return list(s.scalars(select(InboxRecord).order_by(InboxRecord.id)))
-
-
-def unix_now() -> float:
-    return time.time()
