@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 
 from gateway.alerts.store import list_alerts
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import documented
 from gateway.api.params import Cursor, RowId, cursor_id
 from gateway.api.views import local
 from gateway.services import operations
@@ -15,7 +16,7 @@ from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables_sla import AlertRecord
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=documented(401, 403, 404, 409, 422))
 WATCHERS = (Role.duty, Role.leader, Role.supervisor)
 
 

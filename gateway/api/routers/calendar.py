@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import WRITE
 from gateway.api.views import local
 from gateway.calendar import CalendarYear
 from gateway.errors import DomainError
@@ -18,7 +19,7 @@ from gateway.sla.recompute import load_year
 from gateway.sla.runtime import runtime_for, runtime_for_engine
 from gateway.store.db import transaction
 
-router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"], responses=WRITE)
 
 
 @router.get("/workdays", summary="The N-th working day after a date")

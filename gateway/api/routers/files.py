@@ -12,6 +12,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
 from gateway.api.deps import ContainerDep
+from gateway.api.errors import documented
 from gateway.api.params import RowId
 from gateway.errors import NotFound
 from gateway.services import evidence
@@ -19,7 +20,7 @@ from gateway.services.signing import evidence_links
 from gateway.store.db import transaction
 from gateway.store.users import add_audit
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], responses=documented(403, 404, 422))
 # The type is the one sniffed at upload: no browser may guess another (a "PNG" that is HTML), and
 # were one to render it anyway, it runs in a sandbox with nothing allowed.
 FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}

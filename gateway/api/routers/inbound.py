@@ -6,10 +6,12 @@ import logging
 import threading
 from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -44,7 +46,30 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-@router.post("/inbound/{platform}", summary="Platform webhook (push)")
+class PlatformAnswer(BaseModel):
+    """The platform's own answer shape (PLATFORMS.md §1): ``code`` 0 is success, anything else a refusal."""
+
+    code: int
+    message: str
+
+
+def _documented(**answers: str) -> dict[int | str, dict[str, Any]]:
+    return {int(status[1:]): {"model": PlatformAnswer, "description": text} for status, text in answers.items()}
+
+
+@router.post(
+    "/inbound/{platform}", summary="Platform webhook (push)",
+    responses=_documented(
+        s200="stored (code 0), or kept as a failed row for review when the database could not hold it as sent",
+        s400="signed but malformed: kept for review (code 40001)",
+        s401="signature, timestamp or nonce refused (code 40100)",
+        s404="unknown or pull-only platform (code 40400)",
+        s413="body too large (code 41300)",
+        s503="the event could not be stored now; the platform re-sends it (code 50300)",
+    ),
+    openapi_extra={"requestBody": {"required": True, "description": "The platform's signed event, as sent",
+                                   "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
 async def receive_push(platform: str, request: Request) -> JSONResponse:
     """Durably store one pushed event; the platform re-sends until it gets ``{"code": 0}``."""
     # The container straight from the app, not through a dependency: on the hottest path, solving a

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query, Request
 from sqlalchemy import select
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import documented
 from gateway.api.params import RowId
 from gateway.api.views import outbound_view
 from gateway.schema import OutboundState
@@ -16,7 +17,7 @@ from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord
 
-router = APIRouter(prefix="/api/v1/outbound", tags=["outbound"])
+router = APIRouter(prefix="/api/v1/outbound", tags=["outbound"], responses=documented(401, 403, 404, 409, 422))
 
 
 @router.get("", summary="Write-backs by state")

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import documented
 from gateway.api.params import RowId
 from gateway.api.views import local
 from gateway.services import inbound
@@ -16,7 +17,7 @@ from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import InboxRecord
 
-router = APIRouter(tags=["platforms"])
+router = APIRouter(tags=["platforms"], responses=documented(401, 403, 404, 409, 422))
 
 
 @router.get("/api/v1/platforms/health", summary="Per-platform health")

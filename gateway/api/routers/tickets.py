@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import WRITE
 from gateway.api.params import Cursor, RowId, cursor_id
 from gateway.api.views import ticket_detail, ticket_summary
 from gateway.bootstrap import Container
@@ -22,7 +23,7 @@ from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tickets import get_ticket, list_events, list_outbound, list_tickets, ticket_query
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=WRITE)
 
 
 class TicketPage(BaseModel):

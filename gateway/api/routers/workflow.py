@@ -13,6 +13,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import WRITE
 from gateway.api.params import RowId
 from gateway.api.routers.tickets import ReasonBody, _act, _visible
 from gateway.api.views import local
@@ -24,7 +25,7 @@ from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord
 from gateway.store.tickets import get_ticket
 from gateway.store.units import list_units
 
-router = APIRouter(prefix="/api/v1", tags=["workflow"])
+router = APIRouter(prefix="/api/v1", tags=["workflow"], responses=WRITE)
 
 
 class DispatchApproval(BaseModel):
