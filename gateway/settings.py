@@ -249,8 +249,18 @@ class DashboardSettings(BaseModel):
     session_idle_s: float = Field(default=7_200.0, description="A login idle this long must sign in again")
     cookie_name: str = Field(default="hg_session", description="Session cookie name")
     cookie_secure: bool = Field(default=False, description="Send cookies over HTTPS only (set true behind TLS)")
-    login_max_failures: int = Field(default=5, description="Wrong passwords in a row before the account locks")
-    login_lockout_s: float = Field(default=900.0, description="How long a locked account stays locked")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins to one account (from browsers that never signed in to it) before "
+        "its logins are delayed; a browser it signed in from counts only its own failures")
+    login_address_max_failures: int = Field(
+        default=20, ge=1, description="Failed logins from one client address (any account) before it is delayed")
+    login_delay_s: float = Field(
+        default=60.0, gt=0, description="First delay past a limit; doubles per further failure")
+    login_lockout_s: float = Field(default=900.0, gt=0, description="Longest delay (lock-out) of an account or address")
+    login_failure_window_s: float = Field(
+        default=3600.0, gt=0, description="Failures older than this (with none since) are forgotten")
+    device_cookie_days: int = Field(
+        default=180, ge=1, description="How long a browser that signed in is recognised (its own failure count)")
     upload_max_bytes: int = Field(default=20 * 1_048_576, description="Largest evidence file accepted")
     evidence_link_days: int = Field(
         default=90, ge=1, description="How long a platform may fetch a reply's evidence file from its signed link"
