@@ -47,8 +47,6 @@ def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
     return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
 
 
-READ = documented(401, 422)  # every route that needs a caller; 422 for a malformed parameter
-ONE = documented(401, 404, 422)  # one row by id
 WRITE = documented(400, 401, 403, 404, 409, 413, 422)  # an action: role, row, state, body
 
 

@@ -40,7 +40,8 @@ ID_NUMBER = "99010119900307002X"
 def log_text() -> Iterator[io.StringIO]:
     buffer = io.StringIO()
     root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
+    tuned = [logging.getLogger(n) for n in ("httpx", "alembic")]  # configure_logging sets their levels
+    levels, handlers = [(lg, lg.level) for lg in (root, *tuned)], list(root.handlers)
     handler = configure_logging("DEBUG", stream=buffer)  # exactly what `hotline-gateway serve` installs
     uvicorn = [logging.getLogger(n) for n in ("uvicorn", "uvicorn.error", "uvicorn.access")]
     for logger in uvicorn:
@@ -48,7 +49,8 @@ def log_text() -> Iterator[io.StringIO]:
     yield buffer
     for logger in [root, *uvicorn]:
         logger.removeHandler(handler)
-    root.setLevel(level)
+    for logger, level in levels:
+        logger.setLevel(level)
     assert root.handlers == handlers
 
 
