@@ -98,3 +98,13 @@ def test_the_replayed_nonce_of_a_signed_malformed_push_is_a_401_not_a_500(hook: 
     assert first.status_code == 400 and first.json()["code"] == 40001
     again = push(hook, b'{"event_id": "x"}', nonce="n-malformed-1")
     assert again.status_code == 401 and "replay" in again.json()["message"]
+
+
+def test_dashboard_pages_and_forms_with_ids_past_64_bits_are_422_pages(container: Container) -> None:
+    browser = Browser(container)
+    browser.login("admin")
+    for path in (f"/dashboard/tickets/{HUGE}", f"/dashboard/tickets/{HUGE}/evidence/{HUGE}",
+                 f"/dashboard/admin/audit?before={HUGE}"):
+        assert browser.get(path).status_code == 422, path
+    for path in (f"/dashboard/tickets/{HUGE}/sign-off", f"/dashboard/admin/users/{HUGE}/unlock"):
+        assert browser.post(path).status_code == 422, path
