@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
@@ -13,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from gateway import cli_calendar, cli_users
+from gateway.redaction import configure_logging, uvicorn_log_config
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
@@ -20,10 +20,7 @@ if TYPE_CHECKING:
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # httpx logs full URLs at INFO; the mayor platform puts its token in the query string.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(level)  # every record through the redacting filter (gateway/redaction.py)
 
 
 def _wait_for_signal() -> None:
@@ -64,7 +61,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         on_stop=embedded.stop if embedded else None,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level.lower(),
-                workers=1, access_log=False)
+                workers=1, access_log=False, log_config=uvicorn_log_config(args.log_level))
     container.close()
     return 0
 

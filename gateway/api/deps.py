@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
 from gateway.bootstrap import Container
@@ -25,10 +26,20 @@ def get_session(container: Annotated[Container, Depends(get_container)]) -> Iter
         yield session
 
 
-async def get_principal(request: Request, container: Annotated[Container, Depends(get_container)]) -> Principal:
+BEARER = HTTPBearer(
+    auto_error=False, scheme_name="bearer",
+    description="API token from GATEWAY_API_TOKENS (the dashboard's session cookie is accepted as well)",
+)
+
+
+async def get_principal(
+    request: Request, container: Annotated[Container, Depends(get_container)],
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)] = None,
+) -> Principal:
     """Bearer token (machines) or the dashboard session's user (async: pure, no thread hop).
 
     Roles fail closed: a caller with no role, or a unit role without its unit, gets 403 on every route.
+    ``BEARER`` declares the scheme in the OpenAPI description of every route that needs a caller.
     """
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

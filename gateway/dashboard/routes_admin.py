@@ -12,7 +12,7 @@ from gateway.dashboard.render import back, login_of, page, require
 from gateway.dashboard.routes_auth import client_ip
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
-from gateway.services import accounts
+from gateway.services import accounts, login_throttle
 from gateway.settings import Role
 from gateway.store import units as unit_repo
 from gateway.store import users as user_repo
@@ -93,6 +93,19 @@ def reset_password(user_id: int, request: Request, password: Annotated[str, Form
     except DomainError as exc:
         return back(request, USERS, error=str(exc))
     return back(request, USERS, ok="密码已重置")
+
+
+@router.post("/users/{user_id}/unlock")
+def unlock_user(user_id: int, request: Request) -> Response:
+    """解锁: lift the login delay of an account after too many failed logins (audited)."""
+    principal = login_of(request).principal
+    require(principal, Role.admin, action="解锁账号")
+    container: Container = request.app.state.container
+    with transaction(container.sessions) as session:
+        user = user_repo.get_user(session, user_id=user_id)
+        login_throttle.unlock(session, user=user, actor=principal.name, now=container.clock(), ip=client_ip(request))
+        name = user.username
+    return back(request, USERS, ok=f"已解锁 {name}")
 
 
 @router.get("/units", response_class=HTMLResponse)

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import DomainError
 from gateway.principal import Principal
+from gateway.services import login_throttle
 from gateway.settings import UNIT_ROLES, DashboardSettings, Role, role_problem
 from gateway.store import users as repo
 from gateway.store.tables_auth import LoginSessionRecord, UserRecord
@@ -130,6 +131,7 @@ def set_password(
     """A new password; every session of the user ends and a lock-out is lifted."""
     check_password_policy(password)
     user = repo.get_user(session, user_id=user_id)
+    login_throttle.clear_account(session, username=user.username)
     user.password_hash, user.password_changed_at = HASHER.hash(password), now
     user.failed_logins, user.locked_until, user.updated_at = 0, None, now
     repo.delete_user_sessions(session, user_id=user.id)
@@ -138,29 +140,33 @@ def set_password(
 
 def authenticate(
     session: Session, *, username: str, password: str, now: datetime, policy: DashboardSettings,
-    ip: str | None = None,
+    ip: str | None = None, device: str | None = None,
 ) -> UserRecord:
-    """The user when the password is right and the account usable; counts failures towards a lock-out."""
+    """The user when the password is right and the account usable.
+
+    Throttled per account, client address and trusted browser (``login_throttle``): a blocked attempt
+    raises ``LoginThrottled`` before the password is looked at; a failure that starts a block raises
+    it too (saying until when); any other failure ``LoginRefused``, one message for every reason.
+    """
+    client = login_throttle.Client(address=ip, device=device)
+    login_throttle.check(session, username=username, client=client, now=now)
     user = repo.find_user(session, username=username, for_update=True)
-    if user is None:
-        _verify(_DUMMY_HASH, password)
-        repo.add_audit(session, actor=username[:100] or "?", action="login_failed", now=now, ip=ip, reason="unknown")
-        raise LoginRefused()
-    if not user.active or (user.locked_until is not None and user.locked_until > now):
-        _verify(_DUMMY_HASH, password)
-        reason = "disabled" if not user.active else "locked"
-        repo.add_audit(session, actor=user.display_name, action="login_failed", now=now, ip=ip, reason=reason)
-        raise LoginRefused()
-    if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= policy.login_max_failures:
-            user.locked_until, user.failed_logins = now + timedelta(seconds=policy.login_lockout_s), 0
-        repo.add_audit(session, actor=user.display_name, action="login_failed", now=now, ip=ip,
-                       reason="password", locked=user.locked_until is not None and user.locked_until > now)
-        raise LoginRefused()
+    reason = None
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)  # as slow as a real check: the time tells nothing either
+        reason = "unknown" if user is None else "disabled"
+    elif not _verify(user.password_hash, password):
+        reason = "password"
+    if reason is not None:
+        repo.add_audit(session, actor=user.display_name if user else username[:100] or "?", action="login_failed",
+                       now=now, ip=ip, reason=reason)
+        started = login_throttle.record_failure(session, username=username, client=client, now=now, policy=policy)
+        raise started or LoginRefused()
+    assert user is not None
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    login_throttle.record_success(session, username=username, client=client)
     return user
 
 

@@ -41,8 +41,9 @@ def envelope(order: dict[str, Any], event_id: str) -> dict[str, Any]:
 
 
 def inbox_count(stack: Stack) -> int:
+    """Inbox rows stored from pushes (the scheduler's first pull, at start-up, may store orders too)."""
     with stack.container.sessions() as s:
-        return int(s.scalar(select(func.count()).select_from(InboxRecord)) or 0)
+        return int(s.scalar(select(func.count()).select_from(InboxRecord).where(InboxRecord.source == "push")) or 0)
 
 
 def test_a_pushed_order_becomes_one_ticket_in_the_queue(make_stack: Callable[..., Stack]) -> None:

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import WRITE
 from gateway.api.views import local
 from gateway.calendar import CalendarYear
 from gateway.errors import DomainError
@@ -18,7 +19,7 @@ from gateway.sla.recompute import load_year
 from gateway.sla.runtime import runtime_for, runtime_for_engine
 from gateway.store.db import transaction
 
-router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"], responses=WRITE)
 
 
 @router.get("/workdays", summary="The N-th working day after a date")
@@ -30,7 +31,10 @@ def workdays(
 ) -> dict[str, Any]:
     """Counted from the day after ``start`` (0: ``start`` itself or the next working day); provisional
     when the count touches a year with no published arrangement."""
-    result = runtime_for(session).calendar(session).add_workdays(start, days)
+    try:
+        result = runtime_for(session).calendar(session).add_workdays(start, days)
+    except (OverflowError, ValueError) as exc:  # counting past 9999-12-31
+        raise DomainError(f"日期超出可计算范围 (date out of range: {exc})", code="invalid_request", status=422) from exc
     return {"due_date": result.due_date.isoformat(), "provisional": result.provisional}
 
 
