@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from gateway.errors import SignatureError
 
 MAX_NONCE_LEN = 32
+MAX_TIMESTAMP_DIGITS = 12  # unix seconds until the year 33658; a longer "number" is refused before int()
 HEADER_APP_ID = "X-App-Id"
 HEADER_TIMESTAMP = "X-Timestamp"
 HEADER_NONCE = "X-Nonce"
@@ -73,8 +74,8 @@ def verify_headers(
     given = header(HEADER_SIGNATURE)
     if not hmac.compare_digest(sender.encode(), app_id.encode()):
         raise SignatureError(f"unknown {HEADER_APP_ID} {sender!r}")
-    if not timestamp.isascii() or not timestamp.isdigit():
-        raise SignatureError(f"{HEADER_TIMESTAMP} is not unix seconds: {timestamp!r}")
+    if not timestamp.isascii() or not timestamp.isdigit() or len(timestamp) > MAX_TIMESTAMP_DIGITS:
+        raise SignatureError(f"{HEADER_TIMESTAMP} is not unix seconds: {timestamp[:20]!r}")
     skew = int(timestamp) - now
     if abs(skew) > window_s:
         raise SignatureError(f"{HEADER_TIMESTAMP} is {skew:+.0f} s from our clock (window ±{window_s:g} s)")

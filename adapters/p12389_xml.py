@@ -1,9 +1,10 @@
 """12389 XML on the wire (PLATFORMS.md §2): safe parsing with a size limit, request bodies, case fields.
 
 Parsing goes through defusedxml with DTDs forbidden, so no entity can expand (billion laughs) and
-no external resource is fetched; responses are read in chunks and refused past ``MAX_RESPONSE_BYTES``
-(counted after gzip decoding, so a compressed bomb is refused too). Error messages never quote the
-document: a case carries the reporter's identity (jbr), which must not reach a log.
+no external resource is fetched, and with a depth limit (``gateway.xmlsafe``); responses are read
+in chunks and refused past ``MAX_RESPONSE_BYTES`` (counted after gzip decoding, so a compressed
+bomb is refused too). Error messages never quote the document: a case carries the reporter's
+identity (jbr), which must not reach a log.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import cast
 
 import httpx
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
+
+from gateway import xmlsafe
 
 MAX_RESPONSE_BYTES = 4 * 1024 * 1024  # a page of 50 cases is ~100 KB; anything near this is not ours
 ELEMENT_NAME = re.compile(r"^[a-z][a-z0-9]*$")
@@ -50,9 +52,11 @@ def parse(data: bytes) -> ET.Element:
     if len(data) > MAX_RESPONSE_BYTES:
         raise XmlRefused(f"document larger than {MAX_RESPONSE_BYTES} bytes refused")
     try:
-        return cast(ET.Element, fromstring(data, forbid_dtd=True))
+        return xmlsafe.parse(data)
     except DefusedXmlException as exc:
         raise XmlRefused(f"unsafe XML refused ({type(exc).__name__})") from exc
+    except xmlsafe.TooDeep as exc:
+        raise XmlRefused(f"XML refused: {exc}") from exc
     except ET.ParseError as exc:
         # ParseError says only where it failed ("not well-formed: line 1, column 9"), never what.
         raise XmlRefused(f"not well-formed XML ({exc})") from exc

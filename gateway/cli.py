@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
 
 from gateway import cli_calendar, cli_users
+from gateway.redaction import configure_logging, uvicorn_log_config
 from gateway.settings import Settings
+
+if TYPE_CHECKING:
+    from gateway.bootstrap import Container
 
 
 def _setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    # httpx logs full URLs at INFO; the mayor platform puts its token in the query string.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    configure_logging(level)  # every record through the redacting filter (gateway/redaction.py)
 
 
 def _wait_for_signal() -> None:
@@ -50,6 +53,7 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     container = bootstrap(settings)
     if settings.database_url.startswith("sqlite") or args.migrate:
         upgrade(container.engine)
+    check_users(container)
     embedded = Embedded(container) if settings.broker_url.startswith("memory://") else None
     app = create_app(
         container,
@@ -57,9 +61,26 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
         on_stop=embedded.stop if embedded else None,
     )
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=args.log_level.lower(),
-                workers=1, access_log=False)
+                workers=1, access_log=False, log_config=uvicorn_log_config(args.log_level))
     container.close()
     return 0
+
+
+def check_users(container: Container) -> None:
+    """Refuse to start while a dashboard user has no usable roles (roles fail closed), naming the user."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from gateway.services.accounts import user_problems
+
+    try:
+        with container.sessions() as session:
+            problems = user_problems(session)
+    except SQLAlchemyError:
+        return  # no users table yet (not migrated): there is no user to refuse
+    if problems:
+        container.close()
+        raise SystemExit("refusing to start: " + "; ".join(problems)
+                         + " (fix with `hotline-gateway users` or the admin page)")
 
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
@@ -142,7 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     _setup_logging(args.log_level)
     if args.command in ("mock", "demo"):
         return int(args.func(Settings.model_construct(), args))
-    return int(args.func(Settings(), args))
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        # e.g. an API token without explicit roles: refuse to start, naming the entry (roles fail closed).
+        problems = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise SystemExit(f"refusing to start: invalid settings: {problems}") from None
+    return int(args.func(settings, args))
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""``hotline-gateway users create|list|passwd``: dashboard accounts from the command line.
+"""``hotline-gateway users create|list|passwd|unlock``: dashboard accounts from the command line.
 
 Passwords are read from the terminal (twice) or, for scripts, one line on standard input with
 ``--password-stdin``; never from an argument, which other users of the machine could see.
@@ -17,7 +17,7 @@ from gateway.settings import Role, Settings
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``users`` command and its subcommands."""
-    users = sub.add_parser("users", help="dashboard users: create, list, passwd")
+    users = sub.add_parser("users", help="dashboard users: create, list, passwd, unlock")
     actions = users.add_subparsers(dest="users_command", required=True)
     create = actions.add_parser("create", help="create a user")
     create.add_argument("username")
@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     passwd.add_argument("username")
     passwd.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
     passwd.set_defaults(func=cmd_passwd)
+    unlock = actions.add_parser("unlock", help="lift a login lock-out after too many failed logins")
+    unlock.add_argument("username")
+    unlock.set_defaults(func=cmd_unlock)
 
 
 def _password(from_stdin: bool) -> str:
@@ -99,4 +102,20 @@ def cmd_passwd(settings: Settings, args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 1
     print(f"password set for {args.username}")
+    return 0
+
+
+def cmd_unlock(settings: Settings, args: argparse.Namespace) -> int:
+    """Lift a user's login lock-out (audited as done by "cli")."""
+    from gateway.services.login_throttle import unlock
+    from gateway.store.db import transaction, utcnow
+    from gateway.store.users import find_user
+
+    with transaction(_sessions(settings)) as session:
+        user = find_user(session, username=args.username)
+        if user is None:
+            print(f"no such user: {args.username}", file=sys.stderr)
+            return 1
+        lifted = unlock(session, user=user, actor="cli", now=utcnow(), ip=None)
+    print(f"unlocked {args.username} ({lifted} lock{'s' if lifted != 1 else ''} lifted)")
     return 0

@@ -12,17 +12,24 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from gateway.settings import ApiToken, Mode, Role, Settings
+from gateway.settings import UNIT_ROLES, ApiToken, Mode, Role, Settings
 
 DEMO_DIR = Path("var/demo")
 MOCK_PORTS = {"p12345": 9101, "p12389": 9102, "mayor": 9103, "mailbox": 9104}
 ROLE_NAMES = {
     Role.duty: "值班员-演示",
     Role.unit: "城关派出所-演示",
+    Role.unit_head: "城关派出所所长-演示",
     Role.leader: "分管领导-演示",
     Role.supervisor: "督察-演示",
     Role.admin: "管理员-演示",
 }
+DEMO_UNIT = "城关派出所"
+
+
+def unit_of(role: Role) -> str | None:
+    """The demo's unit for a unit role (unit and unit head need one), None for the others."""
+    return DEMO_UNIT if role in UNIT_ROLES else None
 
 
 def demo_settings(port: int, tokens: dict[Role, str]) -> Settings:
@@ -41,8 +48,7 @@ def demo_settings(port: int, tokens: dict[Role, str]) -> Settings:
         port=port,
         data_dir=DEMO_DIR,
         api_tokens=[
-            ApiToken(name=ROLE_NAMES[role], token=token, roles=[role],
-                     unit="城关派出所" if role is Role.unit else None)
+            ApiToken(name=ROLE_NAMES[role], token=token, roles=[role], unit=unit_of(role))
             for role, token in tokens.items()
         ],
         platforms=platforms,
@@ -81,7 +87,7 @@ def demo_logins(container: Any) -> dict[Role, tuple[str, str]]:
     with transaction(container.sessions) as session:
         for role, (username, password) in logins.items():
             ensure_user(session, username=username, display_name=ROLE_NAMES[role], password=password, roles=[role],
-                        unit="城关派出所" if role is Role.unit else None, actor="demo", now=container.clock())
+                        unit=unit_of(role), actor="demo", now=container.clock())
     return logins
 
 
@@ -102,19 +108,26 @@ def banner(settings: Settings, tokens: dict[Role, str], logins: dict[Role, tuple
         "令牌 API tokens (Authorization: Bearer …):",
         *[f"  {ROLE_NAMES[r]:<16} {r.value:<10} {t}" for r, t in tokens.items()],
         "",
-        "签收并答复一张工单 (sign off and reply through the API):",
-        f"  D={tokens[Role.duty]}; U={tokens[Role.unit]}; L={tokens[Role.leader]}",
-        f"  curl -s -H \"Authorization: Bearer $D\" '{base}/api/v1/tickets?status=received&limit=5'",
-        f"  curl -s -X POST -H \"Authorization: Bearer $D\" {base}/api/v1/tickets/1/sign-off",
+        "签收并答复一张 12345 工单 (sign off and reply through the API; each step by another person):",
+        f"  D={tokens[Role.duty]}; U={tokens[Role.unit]}; H={tokens[Role.unit_head]}; L={tokens[Role.leader]}",
+        f"  curl -s -H \"Authorization: Bearer $D\" '{base}/api/v1/tickets?platform=p12345&status=received&limit=5'",
+        "  T=<a ticket id from that list>",
+        f"  curl -s -X POST -H \"Authorization: Bearer $D\" {base}/api/v1/tickets/$T/sign-off",
         f"  curl -s -X POST -H \"Authorization: Bearer $D\" -H 'Content-Type: application/json' "
-        f"-d '{{\"unit\":\"城关派出所\"}}' {base}/api/v1/tickets/1/dispatch",
+        f"-d '{{\"unit\":\"{DEMO_UNIT}\"}}' {base}/api/v1/tickets/$T/dispatch   # 拟派 (000 二)",
+        f"  curl -s -X POST -H \"Authorization: Bearer $L\" -H 'Content-Type: application/json' -d '{{}}' "
+        f"{base}/api/v1/tickets/$T/dispatch/approve",
         f"  curl -s -X POST -H \"Authorization: Bearer $U\" -H 'Content-Type: application/json' "
-        f"-d '{{\"note\":\"已电话联系诉求人\"}}' {base}/api/v1/tickets/1/response",
+        f"-d '{{\"note\":\"已电话联系诉求人\"}}' {base}/api/v1/tickets/$T/response",
         f"  curl -s -X POST -H \"Authorization: Bearer $U\" -H 'Content-Type: application/json' "
         f"-d '{{\"is_true\":\"属实\",\"investigation\":\"经民警现场核查，情况属实。\",\"disposition\":\"已责令整改\","
-        f"\"citizen_opinion\":\"诉求人表示满意\"}}' {base}/api/v1/tickets/1/reply",
-        f"  curl -s -X POST -H \"Authorization: Bearer $L\" {base}/api/v1/tickets/1/reply/approve",
+        f"\"citizen_opinion\":\"诉求人表示满意\",\"resolved\":\"已解决\"}}' {base}/api/v1/tickets/$T/reply",
+        f"  curl -s -X POST -H \"Authorization: Bearer $H\" -H 'Content-Type: application/json' -d '{{}}' "
+        f"{base}/api/v1/tickets/$T/reply/review   # 部门负责人审核 (002 三(二))",
+        f"  curl -s -X POST -H \"Authorization: Bearer $L\" {base}/api/v1/tickets/$T/reply/approve",
         "  # then the reply is in the mock's ledger: curl -s http://127.0.0.1:9101/_mock/ledger",
+        "  # a 12389 核查报告 also needs \"responsibility\" (责任认定) and \"rectification\" (整改情况);",
+        "  # its reporter is shown to the 督察 login only.",
         "",
         "Ctrl-C 退出 (stop).",
     ]

@@ -60,8 +60,14 @@ class MappingError(GatewayError):
         self.value = value
 
     def __str__(self) -> str:
+        # This text goes to the inbox row and to the log: a personal value never shows (gateway/redaction.py).
+        from gateway.redaction import shown_value
+
         base = super().__str__()
-        return f"{base} (field={self.field!r}, value={self.value!r})" if self.field else base
+        if not self.field:
+            return base
+        value = "" if self.value is None else f", value={shown_value(self.field, self.value)}"
+        return f"{base} (field={self.field!r}{value})"
 
 
 class SignatureError(GatewayError):

@@ -1,4 +1,13 @@
-"""Masking of a citizen's personal data (RULES.md §5): need-to-know, per role and platform."""
+"""Masking of a citizen's personal data (RULES.md §5): need-to-know, per role and platform.
+
+- A 12389 reporter (举报人) is seen by supervision staff (督察) only (001 五: 不得擅自透露或者向被举报投诉
+  对象泄露举报投诉人信息; RULES.md §5). Everyone else gets ``保密`` for every reporter field — nothing of
+  the value, not a surname or four digits — and for the ticket's own address when the mapper knows it
+  is the reporter's.
+- Other platforms: the handling roles (duty, unit, leader) see the citizen; a citizen who asked for
+  保密 is seen by the leader only; everyone else (admin included: it administers, it does not handle
+  tickets) gets a partial mask.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +20,10 @@ from gateway.settings import Role
 # 12389 tickets are complaints about police officers: the reporter is seen by supervision only.
 SUPERVISION_ONLY_PLATFORMS = frozenset({"p12389"})
 PERSONAL_FIELDS = tuple(k for k, f in Citizen.model_fields.items() if (f.json_schema_extra or {}) == {"personal": True})
+SECRET = "保密"
+# A 12389 reporter's every field but the confidentiality flag itself: even gender or "named or not"
+# narrows down who reported (001 五).
+REPORTER_FIELDS = tuple(k for k in Citizen.model_fields if k != "confidential")
 
 
 def mask_phone(phone: str) -> str:
@@ -40,14 +53,19 @@ def mask_value(key: str, value: Any) -> Any:
     return value[:6] + "****" if len(value) > 6 else "****"
 
 
+def supervision_only(platform: str) -> bool:
+    """Whether this platform's citizen is seen by supervision staff only (12389)."""
+    return platform in SUPERVISION_ONLY_PLATFORMS
+
+
 def may_see_citizen(principal: Principal, *, platform: str, confidential: bool) -> bool:
     """Whether this caller may see the citizen's identity unmasked."""
     if Role.supervisor in principal.roles:
         return True
-    if platform in SUPERVISION_ONLY_PLATFORMS:
-        return False
+    if supervision_only(platform):
+        return False  # 001 五: nobody but 督察, whatever else they hold
     if confidential:
-        return Role.leader in principal.roles or Role.admin in principal.roles
+        return Role.leader in principal.roles
     return principal.has(Role.duty, Role.unit, Role.leader)
 
 
@@ -55,5 +73,17 @@ def citizen_view(citizen: dict[str, Any], principal: Principal, *, platform: str
     """The citizen as this caller may see it."""
     if may_see_citizen(principal, platform=platform, confidential=bool(citizen.get("confidential"))):
         return dict(citizen) | {"masked": False}
+    if supervision_only(platform):
+        return {k: SECRET for k in REPORTER_FIELDS} | {"confidential": True, "masked": True}
     masked = {k: (mask_value(k, v) if k in PERSONAL_FIELDS else v) for k, v in citizen.items()}
     return masked | {"masked": True}
+
+
+def address_view(address: str | None, principal: Principal, *, platform: str, personal: bool,
+                 citizen: dict[str, Any]) -> str | None:
+    """The ticket's address: masked like the citizen's own when the mapper knows it is theirs."""
+    if not personal or address is None:
+        return address
+    if may_see_citizen(principal, platform=platform, confidential=bool(citizen.get("confidential"))):
+        return address
+    return SECRET if supervision_only(platform) else mask_value("address", address)

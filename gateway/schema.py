@@ -140,6 +140,9 @@ class TicketDraft(BaseModel):
     respondent: Respondent | None = None
     region: Region = Field(default_factory=Region)
     address: str | None = None
+    address_personal: bool = Field(
+        default=False, description="The mapper knows the address is the citizen's own: masked like personal data"
+    )
     lng: float | None = None
     lat: float | None = None
     attachments: list[Attachment] = Field(default_factory=list)
@@ -224,18 +227,32 @@ class Resolution(StrEnum):
 
 
 class ReplyDraft(BaseModel):
-    """A reply with the four parts the regulations require (002 §4(5))."""
+    """A reply with the four parts the regulations require (002 §4(5)), and what some platforms add.
+
+    Nothing here defaults to a statement in the bureau's name: a platform that needs a part (12345
+    ``resolved``; 12389 ``responsibility`` and ``rectification``, 001 四(四)) gets it from the person who
+    drafts, or the draft is refused (``gateway.services.replies``). What the leader approves is what goes out.
+    """
 
     is_true: Truthfulness = Field(description="是否属实")
     investigation: str = Field(min_length=5, max_length=4000, description="调查情况")
     disposition: str = Field(min_length=2, max_length=4000, description="处置结果")
     citizen_opinion: str = Field(min_length=2, max_length=1000, description="反映人意见")
-    resolved: Resolution = Field(default=Resolution.resolved, description="办理结果")
-    contacted: bool = Field(default=True, description="Whether the citizen was contacted")
+    resolved: Resolution | None = Field(default=None, description="办理结果 (required by 12345)")
+    contacted: bool | None = Field(
+        default=None, description="Whether the citizen was contacted; unset = whether 先行联系 was recorded"
+    )
     contacted_at: datetime | None = None
-    public_reply: str = Field(default="", max_length=4000, description="Text the citizen will read")
-    responsibility: str | None = Field(default=None, max_length=2000, description="责任认定 (12389 核查报告)")
-    rectification: str | None = Field(default=None, max_length=2000, description="整改情况 (12389 核查报告)")
+    public_reply: str = Field(
+        default="", max_length=4000,
+        description="Text the citizen will read; unset = the 处置结果, written into the draft before approval",
+    )
+    responsibility: str | None = Field(
+        default=None, max_length=2000, description="责任认定 (12389 核查报告, required there: 001 四(四))"
+    )
+    rectification: str | None = Field(
+        default=None, max_length=2000, description="整改情况 (12389 核查报告, required there: 001 四(四))"
+    )
     attachments: list[Attachment] = Field(default_factory=list)
 
 

@@ -10,12 +10,14 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, field_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from gateway.secret_strength import is_placeholder, weakness
 from gateway.sla.policy import DeadlinePolicy
 
-PLACEHOLDER_MARKERS = ("change-me", "changeme", "placeholder", "xxx", "demo-")
+# Platform secrets that sign or verify messages (held to the strength rule, not just "no placeholder").
+SIGNING_SECRETS = frozenset({"app_secret"})
 
 
 class Mode(StrEnum):
@@ -27,22 +29,53 @@ class Mode(StrEnum):
 
 
 class Role(StrEnum):
-    """Who a caller is to the bureau (RULES.md §2)."""
+    """Who a caller is to the bureau (RULES.md §2). A role grants what it names, nothing more."""
 
     duty = "duty"  # 值班员
     unit = "unit"  # 承办单位
+    unit_head = "unit_head"  # 部门负责人: reviews the unit's replies before the leader (002 三(二))
     leader = "leader"  # 分管领导
     supervisor = "supervisor"  # 督察
-    admin = "admin"  # 管理员
+    admin = "admin"  # 管理员: users, units, settings; no other role implied
+
+
+# A unit role reads one unit's tickets and needs that unit; the wide roles read every unit's.
+UNIT_ROLES = (Role.unit, Role.unit_head)
+WIDE_ROLES = (Role.duty, Role.leader, Role.supervisor, Role.admin)
+
+
+def role_problem(roles: list[Role] | list[str], unit: str | None) -> str | None:
+    """Why a set of roles cannot be granted (fail closed), or None: explicit, non-empty, a unit role with a unit."""
+    if not roles:
+        return "roles must be listed explicitly and not be empty"
+    unknown = [str(r) for r in roles if str(r) not in Role.__members__]
+    if unknown:
+        return f"unknown role(s) {', '.join(unknown)}"
+    if any(str(r) in UNIT_ROLES for r in roles) and not (unit or "").strip():
+        return "a unit or unit_head role needs its unit"
+    return None
 
 
 class ApiToken(BaseModel):
     """A bearer token for a machine client, with the name recorded on every action and its roles."""
 
-    name: str = Field(description="Actor name written to the ticket timeline")
+    name: str = Field(min_length=1, description="Actor name written to the ticket timeline")
     token: SecretStr = Field(description="The bearer token itself (long and random)")
-    roles: list[Role] = Field(default_factory=lambda: [Role.duty], description="Roles the token acts with")
-    unit: str | None = Field(default=None, description="Handling unit the token is limited to, if any")
+    roles: list[Role] = Field(description="Roles the token acts with: required, never empty (no default role)")
+    unit: str | None = Field(default=None, description="Handling unit of a unit/unit_head token (required for them)")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _explicit_roles(cls, data: object) -> object:
+        # Fail closed (roles are never guessed): the entry is named so the operator can find it.
+        if isinstance(data, dict):
+            name = data.get("name") or "?"
+            if "roles" not in data or not data["roles"]:
+                raise ValueError(f"GATEWAY_API_TOKENS entry {name!r}: roles must be listed explicitly and not be empty")
+            problem = role_problem(list(data["roles"]), data.get("unit"))
+            if problem:
+                raise ValueError(f"GATEWAY_API_TOKENS entry {name!r}: {problem}")
+        return data
 
 
 class PlatformSettings(BaseModel):
@@ -247,8 +280,18 @@ class DashboardSettings(BaseModel):
     session_idle_s: float = Field(default=7_200.0, description="A login idle this long must sign in again")
     cookie_name: str = Field(default="hg_session", description="Session cookie name")
     cookie_secure: bool = Field(default=False, description="Send cookies over HTTPS only (set true behind TLS)")
-    login_max_failures: int = Field(default=5, description="Wrong passwords in a row before the account locks")
-    login_lockout_s: float = Field(default=900.0, description="How long a locked account stays locked")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins to one account (from browsers that never signed in to it) before "
+        "its logins are delayed; a browser it signed in from counts only its own failures")
+    login_address_max_failures: int = Field(
+        default=20, ge=1, description="Failed logins from one client address (any account) before it is delayed")
+    login_delay_s: float = Field(
+        default=60.0, gt=0, description="First delay past a limit; doubles per further failure")
+    login_lockout_s: float = Field(default=900.0, gt=0, description="Longest delay (lock-out) of an account or address")
+    login_failure_window_s: float = Field(
+        default=3600.0, gt=0, description="Failures older than this (with none since) are forgotten")
+    device_cookie_days: int = Field(
+        default=180, ge=1, description="How long a browser that signed in is recognised (its own failure count)")
     upload_max_bytes: int = Field(default=20 * 1_048_576, description="Largest evidence file accepted")
     evidence_link_days: int = Field(
         default=90, ge=1, description="How long a platform may fetch a reply's evidence file from its signed link"
@@ -259,8 +302,14 @@ class DashboardSettings(BaseModel):
     )
     units_file: Path | None = Field(default=None, description="JSON unit directory to seed from; unset = bundled")
     dispatch_approval: Literal["after", "before"] = Field(
-        default="after",
-        description="Leader approval of a duty dispatch: after (unit starts at once) or before (waits for it)",
+        default="before",
+        description="Leader approval of a duty dispatch (000 二): before (takes effect when approved) or after "
+                    "(the unit starts at once, the leader confirms)",
+    )
+    unit_head_review: bool = Field(
+        default=True,
+        description="A unit's reply draft is reviewed by its unit head (部门负责人) before the leader "
+                    "(002 三(二), 000 督办 三)",
     )
     refresh_s: float = Field(default=10.0, description="Seconds between live updates of the overview")
     satisfaction_weights: dict[str, float] = Field(
@@ -290,7 +339,9 @@ class Settings(BaseSettings):
         env_prefix="GATEWAY_", env_nested_delimiter="__", env_file=".env", extra="ignore"
     )
 
-    mode: Mode = Field(default=Mode.dev, description="production refuses demo/placeholder secrets")
+    mode: Mode = Field(
+        default=Mode.dev, description="production refuses weak or placeholder secrets and insecure cookies"
+    )
     database_url: str = Field(
         default="sqlite:///var/hotline-gateway.sqlite3", description="SQLAlchemy URL (SQLite or PostgreSQL)"
     )
@@ -307,6 +358,10 @@ class Settings(BaseSettings):
         default_factory=list, description='JSON list: [{"name","token","roles":["duty","leader"]}]'
     )
     max_body_bytes: int = Field(default=1_048_576, description="Largest inbound webhook body accepted")
+    max_request_bytes: int = Field(
+        default=1_048_576,
+        description="Largest body of any other request (JSON, forms); evidence uploads: DASHBOARD__UPLOAD_MAX_BYTES",
+    )
     worker_threads: int = Field(default=4, description="Worker threads (in-process broker)")
     platforms: PlatformsSettings = Field(default_factory=PlatformsSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
@@ -318,48 +373,50 @@ class Settings(BaseSettings):
     data_dir: Path = Field(default=Path("var"), description="Files: evidence uploads, SQLite default")
 
     def _alert_sink_problems(self) -> list[str]:
-        """Robot URLs, DingTalk secrets and the SMTP password that are still placeholders."""
-        def placeholder(secret: SecretStr | None) -> bool:
-            return secret is not None and any(m in secret.get_secret_value().lower() for m in PLACEHOLDER_MARKERS)
-
-        problems = [
-            f"GATEWAY_ALERTS__WEBHOOKS ({hook.name}: {part})"
-            for hook in self.alerts.webhooks
-            for part, secret in (("url", hook.url), ("secret", hook.secret))
-            if placeholder(secret)
-        ]
+        """Robot URLs and the SMTP password that are placeholders; DingTalk signing secrets that are weak."""
+        problems = []
+        for hook in self.alerts.webhooks:
+            if is_placeholder(hook.url.get_secret_value()):
+                problems.append(f"GATEWAY_ALERTS__WEBHOOKS ({hook.name}: url): missing or a placeholder")
+            if hook.secret is not None and (why := weakness(hook.secret.get_secret_value())):
+                problems.append(f"GATEWAY_ALERTS__WEBHOOKS ({hook.name}: secret): {why}")
         email = self.alerts.email
-        if email.enabled and email.username and (
-            not email.password.get_secret_value() or placeholder(email.password)
-        ):
-            problems.append("GATEWAY_ALERTS__EMAIL__PASSWORD")
+        if email.enabled and email.username and is_placeholder(email.password.get_secret_value()):
+            problems.append("GATEWAY_ALERTS__EMAIL__PASSWORD: missing or a placeholder")
         return problems
 
-    def check_secrets(self) -> None:
-        """Refuse to start in production with a missing or placeholder secret; names the setting."""
-        if self.mode is not Mode.production:
-            return
+    def _weak_settings(self) -> list[str]:
+        """Every secret and flag production refuses, each named with the reason.
+
+        Our own secrets and the 12345 signing secret (it is what keeps forged pushes out) must be
+        strong (``gateway.secret_strength``); credentials the other platforms issue to us are taken
+        as issued, but never a placeholder.
+        """
         problems: list[str] = []
         for key, platform in self.platforms.enabled().items():
             for name, secret in platform.secrets().items():
                 value = secret.get_secret_value()
-                if not value or any(m in value.lower() for m in PLACEHOLDER_MARKERS):
-                    problems.append(f"GATEWAY_PLATFORMS__{key.upper()}__{name.upper()}")
+                why = weakness(value) if name in SIGNING_SECRETS else (
+                    "missing or a placeholder" if is_placeholder(value) else None)
+                if why:
+                    problems.append(f"GATEWAY_PLATFORMS__{key.upper()}__{name.upper()}: {why}")
         for token in self.api_tokens:
-            value = token.token.get_secret_value()
-            if len(value) < 16 or any(m in value.lower() for m in PLACEHOLDER_MARKERS):
-                problems.append(f"GATEWAY_API_TOKENS (token of {token.name!r})")
+            if why := weakness(token.token.get_secret_value()):
+                problems.append(f"GATEWAY_API_TOKENS (token of {token.name!r}): {why}")
         session_secret = self.dashboard.session_secret
-        if session_secret is not None and (
-            len(secret_value := session_secret.get_secret_value()) < 32
-            or any(m in secret_value.lower() for m in PLACEHOLDER_MARKERS)
-        ):
-            problems.append("GATEWAY_DASHBOARD__SESSION_SECRET")
-        problems += self._alert_sink_problems()
+        if session_secret is not None and (why := weakness(session_secret.get_secret_value())):
+            problems.append(f"GATEWAY_DASHBOARD__SESSION_SECRET: {why}")
+        if not self.dashboard.cookie_secure:
+            problems.append("GATEWAY_DASHBOARD__COOKIE_SECURE: must be true (login cookies over HTTPS only)")
+        return problems + self._alert_sink_problems()
+
+    def check_secrets(self) -> None:
+        """Refuse to start in production with a weak, missing or placeholder secret; names each setting."""
+        if self.mode is not Mode.production:
+            return
+        problems = self._weak_settings()
         if problems:
-            raise SystemExit(
-                "refusing to start: missing or placeholder secret in " + ", ".join(problems)
-            )
+            raise SystemExit("refusing to start: weak or missing settings: " + "; ".join(problems))
         if not self.public_url and self.platforms.p12345.enabled:
             # 12345 fetches a reply's evidence files by URL; without one every such reply would die.
             raise SystemExit("refusing to start: GATEWAY_PUBLIC_URL is not set, and the 12345 platform "

@@ -10,7 +10,7 @@ from typing import Any
 
 from adapters.base import Lookup, PollPage, RawItem, SendResult
 from gateway.errors import MappingError
-from gateway.schema import AppealType, Citizen, MappedEvent, NoticeKind, TicketDraft, TicketNotice
+from gateway.schema import AppealType, Citizen, MappedEvent, NoticeKind, Respondent, TicketDraft, TicketNotice
 
 Outcome = Callable[[str, str, Mapping[str, Any], str], SendResult]
 
@@ -68,10 +68,14 @@ class FakeMapper:
         appeal = {"咨询": AppealType.consultation, "投诉": AppealType.complaint}.get(data.get("type", "投诉"))
         if appeal is None:
             raise MappingError("unknown value for appealType", field="appealType", value=data.get("type"))
+        respondent = Respondent(unit=data["respondent_unit"]) if data.get("respondent_unit") else None
+        citizen = Citizen(name=data.get("name", "张三"), phone=data.get("phone"), id_number=data.get("id_number"),
+                          address=data.get("home"), confidential=bool(data.get("confidential")))
         return TicketDraft(
             platform=data.get("platform", "fake"), external_id=data["id"], source_version=data["version"],
             platform_status="待签收", appeal_type=appeal, title=data.get("title", "噪音扰民"),
-            content=data.get("content", "夜间施工噪音"), citizen=Citizen(name="张三", phone=data.get("phone")),
+            content=data.get("content", "夜间施工噪音"), citizen=citizen, respondent=respondent,
+            address=data.get("address"), address_personal=bool(data.get("address_personal")),
             issued_at=datetime.fromisoformat(data.get("issued_at", "2026-11-20T09:00:00+08:00")),
         )
 

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from gateway.services import delivery, polling, processing
 from gateway.services.linking import LinkingPolicy
 from gateway.services.signing import evidence_links
-from gateway.store.db import transaction
 
 if TYPE_CHECKING:
     from gateway.bootstrap import Container
@@ -18,11 +17,10 @@ log = logging.getLogger(__name__)
 
 def handle_inbox(container: Container, row_id: int) -> None:
     """Map and apply one inbox row; ring rows that were waiting for the ticket it created."""
-    with transaction(container.sessions) as session:
-        released = processing.process_inbox_row(
-            session, row_id=row_id, mappers=container.mappers, now=container.clock(),
-            linking=LinkingPolicy(**container.settings.linking.model_dump()),
-        )
+    released = processing.process_inbox(
+        container.sessions, row_id=row_id, mappers=container.mappers, now=container.clock(),
+        linking=LinkingPolicy(**container.settings.linking.model_dump()),
+    )
     container.doorbell.inbox(released)
 
 

@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from gateway.api import errors
+from gateway.api.docs import install_docs
+from gateway.api.limits import BodyLimit
 from gateway.api.routers import (
     alerts,
     calendar,
@@ -45,6 +47,7 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
         summary="12345 / 12389 / 市长热线 / 局长信箱 统一接入网关",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None, redoc_url=None, openapi_url=None,  # served by gateway.api.docs: offline, signed in
     )
     app.state.container = container
     errors.install(app)
@@ -52,4 +55,6 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
                    calendar.router, alerts.router, metrics.router, workflow.router, files.router, oversight.router):
         app.include_router(router)
     install_dashboard(app)
+    install_docs(app, container)
+    app.add_middleware(BodyLimit)  # outermost: every body is bounded before anything reads it
     return app

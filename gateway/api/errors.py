@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel
+from sqlalchemy.exc import DataError, NoResultFound, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from gateway.errors import DomainError
+from gateway.errors import DomainError, NotFound
 
 log = logging.getLogger(__name__)
+REFUSED_MESSAGE = "请求中的数据无法保存（超长、含 NUL 或无效字符、数值越界）(a value cannot be stored)"
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code for programs, a message for people (Chinese, English in brackets)."""
+
+    code: str
+    message: str
+
+
+class ErrorBody(BaseModel):
+    """The one error shape of the API."""
+
+    error: ErrorDetail
+
+
+ERROR_DESCRIPTIONS = {
+    400: "请求体无法解析 (the body is not UTF-8 JSON or a well-formed form)",
+    401: "未登录或令牌无效 (missing or invalid bearer token)",
+    403: "当前角色无权执行此操作 (the caller's role does not allow this)",
+    404: "对象不存在或不在本单位范围内 (not found, or not visible to the caller)",
+    409: "当前状态不允许此操作 (not allowed in the current state)",
+    413: "请求体过大 (request body too large)",
+    422: "请求参数有误 (invalid parameters or body)",
+}
+
+
+def documented(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` for these 4xx answers, each in the error shape."""
+    return {code: {"model": ErrorBody, "description": ERROR_DESCRIPTIONS[code]} for code in codes}
+
+
+WRITE = documented(400, 401, 403, 404, 409, 413, 422)  # an action: role, row, state, body
 
 
 def error_response(status: int, code: str, message: str) -> JSONResponse:
@@ -36,7 +72,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+        code = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
                 413: "payload_too_large"}.get(exc.status_code, "http_error")
         response = error_response(exc.status_code, code, str(exc.detail))
         for k, v in (exc.headers or {}).items():
@@ -47,3 +83,21 @@ def install(app: FastAPI) -> None:
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "服务内部错误，请稍后重试 (internal error)")
+
+    async def _refused(request: Request, exc: Exception) -> Response:
+        # A value of the request the database cannot hold (a number past 64 bits, NUL, a lone
+        # surrogate, text longer than its column) that no validation caught first: the caller's
+        # fault, so 422 in the shape of the path (the dashboard renders it as a page).
+        if isinstance(exc, StatementError) and not isinstance(exc, DataError) and not isinstance(
+                exc.orig, UnicodeError | OverflowError):
+            return await _unexpected(request, exc)
+        log.warning("refused a value on %s %s: %s", request.method, request.url.path, type(exc).__name__)
+        domain = DomainError(REFUSED_MESSAGE, code="invalid_request", status=422)
+        return await request.app.exception_handlers[DomainError](request, domain)  # type: ignore[no-any-return]
+
+    async def _no_row(request: Request, exc: Exception) -> Response:
+        return await request.app.exception_handlers[DomainError](request, NotFound("记录不存在 (not found)"))  # type: ignore[no-any-return]
+
+    for kind in (StatementError, OverflowError, UnicodeError):
+        app.add_exception_handler(kind, _refused)
+    app.add_exception_handler(NoResultFound, _no_row)

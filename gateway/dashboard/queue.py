@@ -17,6 +17,8 @@ from typing import Any
 from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from gateway.api.params import MAX_ID
+from gateway.errors import DomainError
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_sla import SlaTimerRecord
 from gateway.store.tickets import count_tickets, ticket_query
@@ -87,8 +89,7 @@ def queue_page(session: Session, filters: QueueFilters, *, scope_unit: str | Non
         stmt = stmt.join(due, due.c.ticket_id == TicketRecord.id)
         total = count_tickets(session, stmt)
         if filters.cursor:
-            at, _, last = filters.cursor.partition("|")
-            moment, last_id = datetime.fromisoformat(at), int(last)
+            moment, last_id = _due_cursor(filters.cursor)
             stmt = stmt.where(or_(due.c.due > moment, and_(due.c.due == moment, TicketRecord.id > last_id)))
         rows = session.execute(stmt.add_columns(due.c.due).order_by(due.c.due, TicketRecord.id)
                                .limit(filters.limit + 1)).all()
@@ -98,12 +99,30 @@ def queue_page(session: Session, filters: QueueFilters, *, scope_unit: str | Non
     else:
         total = count_tickets(session, stmt)
         if filters.cursor:
-            stmt = stmt.where(TicketRecord.id < int(filters.cursor))
+            stmt = stmt.where(TicketRecord.id < _id(filters.cursor))
         tickets = list(session.scalars(stmt.order_by(TicketRecord.id.desc()).limit(filters.limit + 1)))
         more = len(tickets) > filters.limit
         tickets = tickets[: filters.limit]
         cursor = str(tickets[-1].id) if more else None
     return QueuePage(tickets, open_timers(session, [t.id for t in tickets]), cursor, total)
+
+
+def _id(text: str) -> int:
+    if not text.isdigit() or int(text) > MAX_ID:
+        raise DomainError("分页参数无效 (bad cursor)", code="invalid_request", status=422)
+    return int(text)
+
+
+def _due_cursor(cursor: str) -> tuple[datetime, int]:
+    """``<due time>|<id>`` of the last row of the previous page (a hand-edited one is a 422, not a 500)."""
+    at, _, last = cursor.partition("|")
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        moment = None
+    if moment is None or moment.utcoffset() is None:
+        raise DomainError("分页参数无效 (bad cursor)", code="invalid_request", status=422)
+    return moment, _id(last)
 
 
 def open_timers(session: Session, ticket_ids: Sequence[int]) -> dict[int, list[SlaTimerRecord]]:

@@ -28,8 +28,9 @@ TEMPLATES = Jinja2Templates(directory=str(Path(__file__).with_name("templates"))
 NAV = (
     ("overview", "/dashboard/", "总览", None),
     ("queue", "/dashboard/queue", "工单列表", None),
+    ("approvals", "/dashboard/approvals", "待办审批", (Role.unit_head, Role.leader)),
     ("alerts", "/dashboard/alerts", "告警", (Role.duty, Role.leader, Role.supervisor)),
-    ("delivery", "/dashboard/delivery", "回传", (Role.duty, Role.leader, Role.supervisor)),
+    ("delivery", "/dashboard/delivery", "回传", (Role.duty, Role.leader, Role.supervisor, Role.admin)),
     ("reports", "/dashboard/reports", "报表", None),
     ("admin", "/dashboard/admin/users", "系统管理", (Role.admin,)),
 )
@@ -93,7 +94,7 @@ def allowed(principal: Principal, roles: tuple[Role, ...] | None) -> bool:
 
 
 def require(principal: Principal, *roles: Role, action: str) -> None:
-    """Forbidden unless the principal holds one of ``roles`` (admin holds all)."""
+    """Forbidden unless the principal holds one of ``roles`` (no role implies another)."""
     if not principal.has(*roles):
         raise Forbidden(f"无权访问“{action}” (forbidden)")
 

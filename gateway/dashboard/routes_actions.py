@@ -17,7 +17,8 @@ from gateway.dashboard.render import back, login_of
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
 from gateway.schema import ReplyDraft
-from gateway.services import actions, decisions, oversight, suspension
+from gateway.services import actions, decisions, oversight, replies, suspension
+from gateway.settings import Role
 from gateway.sla.deadlines import SHANGHAI
 from gateway.store.db import transaction
 
@@ -56,7 +57,9 @@ def return_ticket(ticket_id: int, request: Request, reason: Reason) -> Response:
 def dispatch(ticket_id: int, request: Request, unit: Annotated[str, Form(min_length=1, max_length=100)]) -> Response:
     """派单 (or 拟派, waiting for the leader, under the "before" policy)."""
     mode = request.app.state.container.settings.dashboard.dispatch_approval
-    return perform(request, ticket_id, actions.dispatch, f"已派单至{unit}", unit=unit, approval=mode)
+    proposal = mode == "before" and not login_of(request).principal.has(Role.leader)
+    done = f"已拟派至{unit}，待分管领导审批后生效（000 二）" if proposal else f"已派单至{unit}"
+    return perform(request, ticket_id, actions.dispatch, done, unit=unit, approval=mode)
 
 
 @router.post("/dispatch/approve")
@@ -93,27 +96,48 @@ def draft_reply(
     ticket_id: int, request: Request,
     is_true: Annotated[str, Form()], investigation: Annotated[str, Form(max_length=4000)],
     disposition: Annotated[str, Form(max_length=4000)], citizen_opinion: Annotated[str, Form(max_length=1000)],
-    resolved: Annotated[str, Form()] = "已解决", public_reply: Annotated[str, Form(max_length=4000)] = "",
+    resolved: Annotated[str, Form()] = "", public_reply: Annotated[str, Form(max_length=4000)] = "",
+    contacted: Annotated[str, Form(pattern="^(|yes|no)$")] = "",
+    responsibility: Annotated[str, Form(max_length=2000)] = "",
+    rectification: Annotated[str, Form(max_length=2000)] = "",
     evidence: Annotated[list[int] | None, Form()] = None,
 ) -> Response:
-    """起草答复 with the four required parts and the chosen evidence files."""
+    """起草答复 with the four required parts, the platform's own (12389: 责任认定, 整改情况) and the evidence."""
     try:
         draft = ReplyDraft.model_validate({
             "is_true": is_true, "investigation": investigation, "disposition": disposition,
-            "citizen_opinion": citizen_opinion, "resolved": resolved, "public_reply": public_reply})
+            "citizen_opinion": citizen_opinion, "resolved": resolved or None, "public_reply": public_reply,
+            "contacted": {"yes": True, "no": False}.get(contacted),
+            "responsibility": responsibility or None, "rectification": rectification or None})
     except ValidationError as exc:
         names = {"is_true": "是否属实", "investigation": "调查情况", "disposition": "处置结果",
-                 "citizen_opinion": "反映人意见", "resolved": "办理结果"}
+                 "citizen_opinion": "反映人意见", "resolved": "办理结果", "responsibility": "责任认定",
+                 "rectification": "整改情况", "public_reply": "答复诉求人"}
         missing = "、".join(names.get(str(e["loc"][0]), str(e["loc"][0])) for e in exc.errors())
         return back(request, f"{DASHBOARD}/tickets/{ticket_id}", error=f"答复内容不完整或有误：{missing}")
-    return perform(request, ticket_id, actions.draft_reply, "答复已保存，等待分管领导审批", draft=draft,
-                   evidence_ids=evidence or [])
+    review = request.app.state.container.settings.dashboard.unit_head_review
+    done = "答复已保存，等待部门负责人审核" if review else "答复已保存，等待分管领导审批"
+    return perform(request, ticket_id, actions.draft_reply, done, draft=draft, evidence_ids=evidence or [],
+                   review=review)
+
+
+@router.post("/reply/review")
+def review_reply(ticket_id: int, request: Request, note: Note = "") -> Response:
+    """部门负责人审核 (002 三(二)): the draft goes on to the leader."""
+    return perform(request, ticket_id, replies.review_reply, "已审核，答复报分管领导审批", note=note)
+
+
+@router.post("/reply/review/send-back")
+def review_send_back(ticket_id: int, request: Request, reason: Reason) -> Response:
+    """部门负责人退回修改."""
+    return perform(request, ticket_id, replies.send_back_review, "已退回承办民警修改", reason=reason)
 
 
 @router.post("/reply/approve")
 def approve_reply(ticket_id: int, request: Request) -> Response:
     """领导审批答复: only now is the reply queued to the platform."""
-    return perform(request, ticket_id, actions.approve_reply, "已审批，答复将回传平台")
+    review = request.app.state.container.settings.dashboard.unit_head_review
+    return perform(request, ticket_id, actions.approve_reply, "已审批，答复将回传平台", review=review)
 
 
 @router.post("/reply/send-back")

@@ -13,7 +13,7 @@ from gateway.dashboard.render import back, login_of, page, require
 from gateway.dashboard.routes_auth import client_ip
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
-from gateway.services import accounts
+from gateway.services import accounts, login_throttle
 from gateway.settings import Role
 from gateway.sla.deadlines import to_shanghai
 from gateway.sla.runtime import runtime_for_engine
@@ -99,6 +99,19 @@ def reset_password(user_id: int, request: Request, password: Annotated[str, Form
     return back(request, USERS, ok="密码已重置")
 
 
+@router.post("/users/{user_id}/unlock")
+def unlock_user(user_id: int, request: Request) -> Response:
+    """解锁: lift the login delay of an account after too many failed logins (audited)."""
+    principal = login_of(request).principal
+    require(principal, Role.admin, action="解锁账号")
+    container: Container = request.app.state.container
+    with transaction(container.sessions) as session:
+        user = user_repo.get_user(session, user_id=user_id)
+        login_throttle.unlock(session, user=user, actor=principal.name, now=container.clock(), ip=client_ip(request))
+        name = user.username
+    return back(request, USERS, ok=f"已解锁 {name}")
+
+
 @router.get("/units", response_class=HTMLResponse)
 def units(request: Request) -> Response:
     """The unit directory, including disabled units."""
@@ -118,8 +131,9 @@ def save_unit(
     sort: Annotated[int, Form()] = 0,
     active: Annotated[str, Form()] = "",
     unit_id: Annotated[int | None, Form()] = None,
+    parent: Annotated[str, Form(max_length=100)] = "",
 ) -> Response:
-    """Add or change a unit."""
+    """Add or change a unit (with the unit it belongs to, 所属单位)."""
     principal = login_of(request).principal
     require(principal, Role.admin, action="保存承办单位")
     container: Container = request.app.state.container
@@ -127,7 +141,7 @@ def save_unit(
     try:
         with transaction(container.sessions) as session:
             record = unit_repo.save_unit(session, unit_id=unit_id, name=name, kind=kind, phone=phone,
-                                         active=active == "on", sort=sort, now=now)
+                                         active=active == "on", sort=sort, now=now, parent=parent)
             user_repo.add_audit(session, actor=principal.name, action="unit_saved", now=now, ip=client_ip(request),
                                 target=record.name, active=record.active, new=unit_id is None)
     except DomainError as exc:

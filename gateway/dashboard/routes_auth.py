@@ -13,11 +13,14 @@ from gateway.dashboard.security import (
     DASHBOARD,
     check_login_form,
     clear_session_cookie,
+    device_id,
     login_form_token,
+    set_device_cookie,
     set_session_cookie,
 )
 from gateway.errors import DomainError
 from gateway.services import accounts
+from gateway.services.login_throttle import LoginThrottled
 from gateway.store.db import transaction
 
 router = APIRouter(prefix=DASHBOARD)
@@ -66,19 +69,21 @@ def login(
     """Check the password, start a session, set the cookie."""
     container: Container = request.app.state.container
     check_login_form(container, request, form_token)
-    now, ip, token = container.clock(), client_ip(request), None
+    now, ip, token, status = container.clock(), client_ip(request), None, 401
+    device = device_id(container, request, username)
     with transaction(container.sessions) as session:
         try:
             user = accounts.authenticate(session, username=username, password=password, now=now,
-                                         policy=container.settings.dashboard, ip=ip)
+                                         policy=container.settings.dashboard, ip=ip, device=device)
             token = accounts.start_session(session, user=user, now=now, policy=container.settings.dashboard, ip=ip,
                                            user_agent=request.headers.get("user-agent"))
-        except accounts.LoginRefused as exc:
-            refused = str(exc)  # the failure count and audit entry are committed all the same
+        except (accounts.LoginRefused, LoginThrottled) as exc:
+            refused, status = str(exc), exc.status  # the failure count and audit entry are committed all the same
     if token is None:
-        return _render_login(request, form_token, _safe_next(next), refused, status=401)
+        return _render_login(request, form_token, _safe_next(next), refused, status=status)
     response = RedirectResponse(_safe_next(next), status_code=303)
     set_session_cookie(response, container, token)
+    set_device_cookie(response, container, username)
     return response
 
 
@@ -118,8 +123,9 @@ def change_password(
     with transaction(container.sessions) as session:
         try:
             accounts.authenticate(session, username=login.user.username, password=current, now=now,
-                                  policy=container.settings.dashboard, ip=client_ip(request))
-        except accounts.LoginRefused:
+                                  policy=container.settings.dashboard, ip=client_ip(request),
+                                  device=device_id(container, request, login.user.username))
+        except (accounts.LoginRefused, LoginThrottled):
             refused = True  # counted towards the lock-out like any wrong password
     if refused:
         return back(request, f"{DASHBOARD}/account", error="当前密码不正确")

@@ -75,7 +75,7 @@ def delivery(
 ) -> Response:
     """回传: write-backs by state, dead ones first, with the platform's reason and a replay button."""
     principal = login_of(request).principal
-    require(principal, Role.duty, Role.leader, Role.supervisor, action="回传")
+    require(principal, Role.duty, Role.leader, Role.supervisor, Role.admin, action="回传")
     container: Container = request.app.state.container
     stmt = (select(OutboxRecord, TicketRecord.title).join(TicketRecord, TicketRecord.id == OutboxRecord.ticket_id)
             .where(OutboxRecord.state == state))

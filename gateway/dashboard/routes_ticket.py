@@ -19,8 +19,10 @@ from gateway.bootstrap import Container
 from gateway.dashboard.render import back, login_of, page
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError, Forbidden, NotFound
+from gateway.platforms import reply_parts
 from gateway.principal import Principal
 from gateway.services import evidence, oversight, suspension, workflow
+from gateway.services.complained import barred_units, complained_unit
 from gateway.settings import Role
 from gateway.sla.runtime import runtime_for
 from gateway.store.db import transaction
@@ -38,16 +40,17 @@ def evidence_dir(container: Container) -> Path:
     return evidence.evidence_root(container.settings.data_dir)
 
 
-def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str, ApprovalRecord]) -> set[str]:
+def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str, ApprovalRecord],
+                review: bool = True) -> set[str]:
     """The forms this person may use on the ticket now (the use cases check again when submitted)."""
-    status, has = ticket["status"], principal.has
+    status, has, me = ticket["status"], principal.has, principal.name
     own = visible_unit(principal) is None or ticket.get("unit") == principal.unit
     out: set[str] = set()
     if status == "received" and has(Role.duty):
         out |= {"sign-off", "return"}
     if status in ("signed", "dispatched") and has(Role.duty, Role.leader):
         out.add("dispatch")
-    if "dispatch" in pending and has(Role.leader):
+    if "dispatch" in pending and has(Role.leader) and pending["dispatch"].requested_by != me:
         out.add("dispatch-approve")
         if not pending["dispatch"].detail.get("effective"):
             out.add("dispatch-reject")
@@ -57,10 +60,18 @@ def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str,
         out |= {"progress", "reply", "evidence"}
     if own and status in IN_HAND and "extension" not in pending and has(Role.unit, Role.duty, Role.leader):
         out.add("extension")
-    if "extension" in pending and has(Role.leader):
+    if "extension" in pending and has(Role.leader) and pending["extension"].requested_by != me:
         out |= {"extension-approve", "extension-reject"}
-    if status == "reply_drafted" and has(Role.leader):
-        out |= {"approve", "send-back"}
+    drafted = status == "reply_drafted"
+    reviewed = bool(ticket.get("reply_reviewed_by"))
+    if (drafted and has(Role.unit_head) and ticket.get("unit") and ticket.get("unit") == principal.unit
+            and not reviewed and ticket.get("reply_drafted_by") != me):
+        out |= {"review", "review-send-back"}  # 002 三(二): the unit head first
+    if drafted and has(Role.leader):
+        out.add("send-back")
+        waiting = review and ticket.get("unit") and not reviewed
+        if me not in (ticket.get("reply_drafted_by"), ticket.get("reply_reviewed_by")) and not waiting:
+            out.add("approve")  # four eyes: never the drafter or the reviewer
     if status in suspension.OPEN and not ticket.get("suspended_at") and has(Role.leader):
         out.add("suspend")
     if ticket.get("suspended_at") and has(Role.leader):
@@ -78,6 +89,8 @@ def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str,
 
 
 def _extras(session: Session, ticket_id: int) -> dict[str, Any]:
+    ticket = get_ticket(session, ticket_id)
+    barred = barred_units(session, ticket)  # 001 五: never to the unit complained about
     order = {kind: n for n, kind in enumerate(("sign_off", "dispatch", "response", "first_feedback", "plan",
                                                  "resolution", "extension", "supervision", "urge"))}
     timers = sorted(session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id == ticket_id)),
@@ -86,13 +99,14 @@ def _extras(session: Session, ticket_id: int) -> dict[str, Any]:
                                 .order_by(ApprovalRecord.id)).all()
     pending = {kind: rec for kind in (workflow.DISPATCH, workflow.EXTENSION)
                if (rec := workflow.pending(session, ticket_id=ticket_id, kind=kind)) is not None}
-    due, granted = workflow.resolution_due(session, ticket=get_ticket(session, ticket_id))
-    ticket = get_ticket(session, ticket_id)
+    due, granted = workflow.resolution_due(session, ticket=ticket)
     rule = runtime_for(session).sla.extension
     return {"timers": timers, "approvals": approvals, "pending": pending, "resolution_due": due,
             "extension_rule": rule, "report_required": ticket.platform in rule.report_platforms,
             "extensions_granted": granted, "evidence": evidence.list_evidence(session, ticket_id=ticket_id),
-            "units": [u.name for u in list_units(session)]}
+            "units": [u.name for u in list_units(session) if u.name not in barred],
+            "complained_unit": complained_unit(ticket), "barred_units": barred,
+            "reply_parts": dict(reply_parts(ticket.platform))}
 
 
 @router.get("/{ticket_id}", response_class=HTMLResponse)
@@ -100,14 +114,14 @@ def ticket_page(ticket_id: int, request: Request) -> Response:
     """One ticket with everything the viewer may see and the forms they may use."""
     principal = login_of(request).principal
     container: Container = request.app.state.container
+    policy = container.settings.dashboard
     with container.sessions() as session:
         detail = ticket_detail_for(container, session, principal, ticket_id)  # 404 outside a unit's scope
         extras = _extras(session, ticket_id)
     return page(request, "ticket.html", active="queue", t=detail, **extras,
                 suspension_reasons=suspension.REASONS, suspension_min_days=suspension.MIN_DAYS,
-                actions=actions_for(principal, detail, extras["pending"]),
-                approval_mode=container.settings.dashboard.dispatch_approval,
-                policy=container.settings.dashboard)
+                actions=actions_for(principal, detail, extras["pending"], review=policy.unit_head_review),
+                approval_mode=policy.dispatch_approval, review_mode=policy.unit_head_review, policy=policy)
 
 
 @router.post("/{ticket_id}/evidence")

@@ -31,6 +31,7 @@ from gateway.store.db import transaction
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 LOGIN_COOKIE = "hg_login"
+DEVICE_COOKIE = "hg_device"  # a browser that signed in before (services/login_throttle.py)
 DASHBOARD = "/dashboard"
 
 
@@ -64,6 +65,27 @@ def clear_session_cookie(response: Response, container: Container) -> None:
     """Forget the session cookie in the browser."""
     policy = container.settings.dashboard
     response.delete_cookie(policy.cookie_name, path="/", httponly=True, samesite="lax", secure=policy.cookie_secure)
+
+
+def _device_mac(container: Container, value: str) -> str:
+    return sign(signing_key(container), "device:" + value)
+
+
+def set_device_cookie(response: Response, container: Container, username: str) -> None:
+    """After a login: this browser is known to this account from now on (its own failure count only)."""
+    policy = container.settings.dashboard
+    value = f"{username.strip().lower()}:{secrets.token_urlsafe(16)}"
+    response.set_cookie(DEVICE_COOKIE, f"{value}.{_device_mac(container, value)}", httponly=True, samesite="strict",
+                        secure=policy.cookie_secure, path=DASHBOARD, max_age=policy.device_cookie_days * 86_400)
+
+
+def device_id(container: Container, request: Request, username: str) -> str | None:
+    """The id of this browser when its device cookie is ours and was set for ``username``, else None."""
+    value, _, mac = request.cookies.get(DEVICE_COOKIE, "").rpartition(".")
+    name, _, device = value.partition(":")
+    if not device or name != username.strip().lower() or not hmac.compare_digest(_device_mac(container, value), mac):
+        return None
+    return device
 
 
 def login_form_token(container: Container, request: Request, response: Response) -> str:

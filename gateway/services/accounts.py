@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import DomainError
 from gateway.principal import Principal
-from gateway.settings import DashboardSettings, Role
+from gateway.services import login_throttle
+from gateway.settings import UNIT_ROLES, DashboardSettings, Role, role_problem
 from gateway.store import users as repo
 from gateway.store.tables_auth import LoginSessionRecord, UserRecord
 
@@ -49,8 +50,18 @@ class LoginSession:
 
 
 def principal_of(user: UserRecord) -> Principal:
-    """A user's principal: the display name is what timelines and approvals record."""
-    return Principal(name=user.display_name, roles=frozenset(Role(r) for r in user.roles), unit=user.unit)
+    """A user's principal: the display name is what timelines and approvals record.
+
+    A role the code does not know grants nothing (fail closed); start-up refuses such a user anyway.
+    """
+    roles = frozenset(Role(r) for r in user.roles or [] if r in Role.__members__)
+    return Principal(name=user.display_name, roles=roles, unit=user.unit)
+
+
+def user_problems(session: Session) -> list[str]:
+    """Active users whose roles cannot be granted (empty, unknown, a unit role without a unit), named."""
+    return [f"user {user.username!r}: {problem}" for user in repo.list_users(session)
+            if user.active and (problem := role_problem(list(user.roles or []), user.unit))]
 
 
 def token_hash(token: str) -> str:
@@ -69,8 +80,9 @@ def _check_roles(roles: Iterable[str], unit: str | None) -> list[str]:
     valid = [Role(r).value for r in roles]
     if not valid:
         raise DomainError("至少选择一个角色 (a user needs a role)", code="invalid_request", status=422)
-    if Role.unit.value in valid and not unit:
-        raise DomainError("承办单位角色须指定所属单位 (a unit user needs a unit)", code="invalid_request", status=422)
+    if any(r in UNIT_ROLES for r in valid) and not unit:
+        raise DomainError("承办单位、部门负责人角色须指定所属单位 (a unit or unit_head user needs a unit)",
+                          code="invalid_request", status=422)
     return sorted(set(valid))
 
 
@@ -119,6 +131,7 @@ def set_password(
     """A new password; every session of the user ends and a lock-out is lifted."""
     check_password_policy(password)
     user = repo.get_user(session, user_id=user_id)
+    login_throttle.clear_account(session, username=user.username)
     user.password_hash, user.password_changed_at = HASHER.hash(password), now
     user.failed_logins, user.locked_until, user.updated_at = 0, None, now
     repo.delete_user_sessions(session, user_id=user.id)
@@ -127,29 +140,33 @@ def set_password(
 
 def authenticate(
     session: Session, *, username: str, password: str, now: datetime, policy: DashboardSettings,
-    ip: str | None = None,
+    ip: str | None = None, device: str | None = None,
 ) -> UserRecord:
-    """The user when the password is right and the account usable; counts failures towards a lock-out."""
+    """The user when the password is right and the account usable.
+
+    Throttled per account, client address and trusted browser (``login_throttle``): a blocked attempt
+    raises ``LoginThrottled`` before the password is looked at; a failure that starts a block raises
+    it too (saying until when); any other failure ``LoginRefused``, one message for every reason.
+    """
+    client = login_throttle.Client(address=ip, device=device)
+    login_throttle.check(session, username=username, client=client, now=now)
     user = repo.find_user(session, username=username, for_update=True)
-    if user is None:
-        _verify(_DUMMY_HASH, password)
-        repo.add_audit(session, actor=username[:100] or "?", action="login_failed", now=now, ip=ip, reason="unknown")
-        raise LoginRefused()
-    if not user.active or (user.locked_until is not None and user.locked_until > now):
-        _verify(_DUMMY_HASH, password)
-        reason = "disabled" if not user.active else "locked"
-        repo.add_audit(session, actor=user.display_name, action="login_failed", now=now, ip=ip, reason=reason)
-        raise LoginRefused()
-    if not _verify(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= policy.login_max_failures:
-            user.locked_until, user.failed_logins = now + timedelta(seconds=policy.login_lockout_s), 0
-        repo.add_audit(session, actor=user.display_name, action="login_failed", now=now, ip=ip,
-                       reason="password", locked=user.locked_until is not None and user.locked_until > now)
-        raise LoginRefused()
+    reason = None
+    if user is None or not user.active:
+        _verify(_DUMMY_HASH, password)  # as slow as a real check: the time tells nothing either
+        reason = "unknown" if user is None else "disabled"
+    elif not _verify(user.password_hash, password):
+        reason = "password"
+    if reason is not None:
+        repo.add_audit(session, actor=user.display_name if user else username[:100] or "?", action="login_failed",
+                       now=now, ip=ip, reason=reason)
+        started = login_throttle.record_failure(session, username=username, client=client, now=now, policy=policy)
+        raise started or LoginRefused()
+    assert user is not None
     if HASHER.check_needs_rehash(user.password_hash):
         user.password_hash = HASHER.hash(password)
     user.failed_logins, user.locked_until, user.last_login_at = 0, None, now
+    login_throttle.record_success(session, username=username, client=client)
     return user
 
 

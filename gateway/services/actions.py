@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import DomainError
 from gateway.principal import Principal
+from gateway.privacy import supervision_only
 from gateway.schema import (
     ContactPayload,
     ProgressPayload,
@@ -21,7 +22,8 @@ from gateway.schema import (
     SignPayload,
     TicketStatus,
 )
-from gateway.services import workflow
+from gateway.services import replies, workflow
+from gateway.services.complained import check_not_complained
 from gateway.services.evidence import REF as EVIDENCE_REF
 from gateway.services.evidence import attach_to_reply, list_evidence
 from gateway.services.lifecycle import ticket_changed
@@ -46,10 +48,9 @@ def _state(ticket: TicketRecord, allowed: tuple[TicketStatus, ...], action: str)
 
 
 def _unit_scope(ticket: TicketRecord, principal: Principal) -> None:
-    # A unit user acts on its own unit's tickets only.
-    if principal.unit and not principal.has(Role.duty, Role.leader, Role.supervisor) and (
-        ticket.unit != principal.unit
-    ):
+    # A unit user acts on its own unit's tickets only; a unit role without a unit on none (fail closed).
+    scope = principal.unit_scope()
+    if scope is not None and ticket.unit != scope:
         raise DomainError("不是本单位承办的工单 (not your unit's ticket)", code="forbidden", status=403)
 
 
@@ -85,13 +86,19 @@ def request_return(
 
 
 def dispatch(
-    session: Session, *, ticket_id: int, principal: Principal, unit: str, now: datetime, approval: str = "after"
+    session: Session, *, ticket_id: int, principal: Principal, unit: str, now: datetime, approval: str = "before"
 ) -> list[int]:
-    """派单 to exactly one handling unit; a duty officer's waits for (``before``) or is confirmed by a leader."""
+    """派单 to exactly one handling unit.
+
+    A duty officer's dispatch takes effect when the leader approves it (``before``, the default: 000 二
+    经分管局领导审阅后…派单) or at once with the leader's confirmation after (``after``). A 12389 case never
+    goes to the unit complained about or its line (001 五).
+    """
     principal.require(Role.duty, Role.leader, action="派单")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _state(ticket, (T.signed, T.dispatched), "派单")
     check_unit(session, name=unit)
+    check_not_complained(session, ticket, unit)
     if approval == "before" and not principal.has(Role.leader):
         return workflow.propose_dispatch(session, ticket=ticket, principal=principal, unit=unit, now=now)
     ticket.status, ticket.unit, ticket.dispatched_at = T.dispatched.value, unit, now
@@ -112,8 +119,10 @@ def record_response(
     _unit_scope(ticket, principal)
     _state(ticket, (T.signed, T.dispatched), "先行联系")
     ticket.status, ticket.responded_at = T.responded.value, now
-    # The number the unit called is, unless it says otherwise, the one the citizen left.
-    phone = contact_phone or str((ticket.citizen or {}).get("phone") or "")
+    # The number the unit called is, unless it says otherwise, the one the citizen left — never a 12389
+    # reporter's, which the unit does not see and which goes nowhere on its behalf (001 五).
+    left = "" if supervision_only(ticket.platform) else str((ticket.citizen or {}).get("phone") or "")
+    phone = contact_phone or left
     payload = ContactPayload(contacted_at=now, contact_phone=phone, note=note).model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="contact", payload=payload,
                  actor=principal.name, now=now)
@@ -141,13 +150,17 @@ def report_progress(
 
 def draft_reply(
     session: Session, *, ticket_id: int, principal: Principal, draft: ReplyDraft, now: datetime,
-    evidence_ids: Sequence[int] | None = None,
+    evidence_ids: Sequence[int] | None = None, review: bool = True,
 ) -> list[int]:
-    """答复草稿 with the four required parts and its evidence files; any earlier approval is void."""
+    """答复草稿 with the four required parts, its platform's own (001 四(四)) and its evidence files.
+
+    Any earlier review or approval is void; with ``review`` the unit head reviews it first (002 三(二)).
+    """
     principal.require(Role.unit, Role.duty, action="起草答复")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
     _state(ticket, IN_HAND, "起草答复")
+    draft = replies.complete_draft(draft, ticket=ticket)
     # Evidence goes out as signed links to our files, so a reference is only ever made here, from
     # files of this ticket: one written into the draft by a client is dropped, never trusted.
     # No evidence_ids keeps the files chosen before.
@@ -159,24 +172,34 @@ def draft_reply(
     ticket.reply = draft.model_dump(mode="json")
     ticket.reply_drafted_by, ticket.status = principal.name, T.reply_drafted.value
     ticket.reply_approved_by = ticket.reply_approved_at = None
+    if review:
+        replies.open_review(session, ticket=ticket, principal=principal, now=now)
+    else:
+        ticket.reply_reviewed_by = ticket.reply_reviewed_at = None
     add_event(session, ticket=ticket, actor=principal.name, kind="reply_drafted", at=now)
     ticket_changed(session, ticket=ticket, now=now, reason="reply_drafted")
     return []
 
 
-def approve_reply(session: Session, *, ticket_id: int, principal: Principal, now: datetime) -> list[int]:
-    """领导审批: no reply leaves without it (RULES.md §2.7); queues the reply to the platform."""
+def approve_reply(
+    session: Session, *, ticket_id: int, principal: Principal, now: datetime, review: bool = True
+) -> list[int]:
+    """领导审批 (000 督办 三: 没有分管领导签字的一律不得回复): queues the reply to the platform.
+
+    Four eyes: a leader who neither drafted nor reviewed it, after the unit head's review when ``review``.
+    A draft saved without its platform's parts (001 四(四)) is refused until they are written.
+    """
     principal.require(Role.leader, action="审批答复")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _state(ticket, (T.reply_drafted,), "审批答复")
     if not ticket.reply:
         raise DomainError("没有待审批的答复 (no reply draft)", code="invalid_state")
-    draft = ReplyDraft.model_validate(ticket.reply)  # the four parts are checked again here
+    replies.check_approver(ticket, principal, review=review)
+    # The four parts and the platform's own are checked again: what is approved is what goes out.
+    draft = replies.complete_draft(ReplyDraft.model_validate(ticket.reply), ticket=ticket, when="审批")
+    ticket.reply = draft.model_dump(mode="json")
     ticket.status, ticket.reply_approved_by, ticket.reply_approved_at = T.approved.value, principal.name, now
     workflow.confirm_dispatch_with_reply(session, ticket=ticket, principal=principal, now=now)
-    if draft.contacted and draft.contacted_at is None:
-        # Platforms want the contact time with a "contacted" reply: the recorded 先行联系 is that time.
-        draft = draft.model_copy(update={"contacted_at": ticket.responded_at or now})
     payload = ReplyPayload(**draft.model_dump(), approved_by=principal.name, approved_at=now, unit=ticket.unit)
     ids = queue_writeback(session, ticket=ticket, action="reply", payload=payload.model_dump(mode="json"),
                  actor=principal.name, now=now)

@@ -10,11 +10,12 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from gateway.errors import DomainError
+from gateway.errors import DomainError, Forbidden
 from gateway.principal import Principal
 from gateway.schema import TicketStatus
 from gateway.services import workflow
 from gateway.services.actions import STATUS_LABELS
+from gateway.services.complained import check_not_complained
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.linking import assign_case_unit
 from gateway.settings import Role
@@ -33,6 +34,12 @@ def _waiting(session: Session, ticket_id: int, kind: str, what: str) -> Approval
     return record
 
 
+def _four_eyes(record: ApprovalRecord, principal: Principal, what: str) -> None:
+    # Four eyes on every dispatch and extension: whoever asked does not approve it.
+    if record.requested_by == principal.name:
+        raise Forbidden(f"不能审批本人提出的{what}（四眼原则） (four eyes: the requester cannot approve)")
+
+
 def approve_dispatch(
     session: Session, *, ticket_id: int, principal: Principal, now: datetime, unit: str | None = None,
     note: str = "",
@@ -41,8 +48,10 @@ def approve_dispatch(
     principal.require(Role.leader, action="审批派单")
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = _waiting(session, ticket_id, workflow.DISPATCH, "派单")
+    _four_eyes(record, principal, "派单")
     target = (unit or "").strip() or str(record.detail.get("unit") or "")
     check_unit(session, name=target)
+    check_not_complained(session, ticket, target)  # 001 五, again: a proposal may predate the check
     moved = target != ticket.unit
     if moved or not record.detail.get("effective"):
         if ticket.status not in (T.signed.value, T.dispatched.value):
@@ -82,6 +91,7 @@ def approve_extension(
     principal.require(Role.leader, action="审批延期")
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = _waiting(session, ticket_id, workflow.EXTENSION, "延期申请")
+    _four_eyes(record, principal, "延期申请")
     days, reason = int(record.detail["days"]), str(record.detail["reason"])
     report = str(record.detail.get("report") or "")
     due = workflow.check_extension(session, ticket=ticket, days=days, now=record.requested_at)

@@ -167,7 +167,8 @@ class EvidenceLinks:
 
     def check(self, evidence_id: int, *, expires: int, sig: str, now: datetime) -> None:
         """Raise ``Forbidden`` unless the link was made by us for this file and has not expired."""
-        if not hmac.compare_digest(self._mac(evidence_id, expires), sig):
+        # Bytes, not str: compare_digest refuses non-ASCII text with a TypeError (a 500, not a 403).
+        if not hmac.compare_digest(self._mac(evidence_id, expires).encode(), sig.encode()):
             raise Forbidden("链接无效 (bad link signature)")
         if now.timestamp() > expires:
             raise Forbidden("链接已过期 (link expired)")

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from adapters.base import RawItem
 from gateway.errors import SignatureError
+from gateway.services import storable
 from gateway.store.sql import insert_ignore, insert_ignore_many
 from gateway.store.tables import InboxRecord, NonceRecord, PollCursorRecord
 
@@ -53,7 +54,13 @@ def _inbox_values(platform: str, item: RawItem, source: str, now: datetime) -> d
 
 
 def store_item(session: Session, *, platform: str, item: RawItem, source: str, now: datetime) -> int | None:
-    """Insert one raw item into the inbox; returns its id, or None when this event id is already stored."""
+    """Insert one raw item into the inbox; returns its id, or None when this event id is already stored.
+
+    An item the database would refuse (over-long id, NUL, lone surrogate) is kept as a failed row
+    naming the field (``store_refused``), so a pull page never fails on it over and over.
+    """
+    if (problem := storable.item_problem(item)) is not None:
+        return store_refused(session, platform=platform, item=item, problem=problem, source=source, now=now)
     values = _inbox_values(platform, item, source, now)
     new_id = insert_ignore(
         session, InboxRecord.__table__, values, conflict=["platform", "event_id"]  # type: ignore[arg-type]
@@ -68,13 +75,40 @@ def store_malformed(session: Session, *, platform: str, body: bytes, error: str,
         event_id=f"malformed:{digest}",
         event_type="malformed",
         external_id=None,
-        payload=body.decode("utf-8", errors="replace"),
+        payload=storable.storable_text(body.decode("utf-8", errors="replace")),
     )
-    row_id = store_item(session, platform=platform, item=item, source="push", now=now)
-    if row_id is not None:
-        row = session.get_one(InboxRecord, row_id)
-        row.state, row.error = "failed", error
-    return row_id
+    return _store_failed(session, platform=platform, item=item, error=error, source="push", now=now)
+
+
+def store_refused(
+    session: Session, *, platform: str, item: RawItem, problem: str, source: str, now: datetime
+) -> int | None:
+    """Keep an item the database would refuse as a failed row: the field is named in its error, the
+    refused values are replaced by storable ones (the raw payload keeps what can be kept), deduplicated
+    on a digest of the whole item. Replayable: an item refused only for its event id maps normally."""
+    digest = hashlib.sha256(repr((item.event_id, item.event_type, item.external_id, item.payload)).encode(
+        "utf-8", errors="surrogatepass")).hexdigest()[:40]
+
+    def fits(name: str, value: str | None) -> bool:
+        return value is None or storable.row_problem(InboxRecord.__table__, {name: value}) is None  # type: ignore[arg-type]
+
+    kept = RawItem(
+        event_id=f"refused:{digest}",
+        event_type=item.event_type if fits("event_type", item.event_type) else "refused",
+        external_id=item.external_id if fits("external_id", item.external_id) else None,
+        payload=storable.storable_text(item.payload),
+    )
+    error = f"入站数据无法按原样保存 (refused at the edge): {problem}"
+    return _store_failed(session, platform=platform, item=kept, error=error, source=source, now=now)
+
+
+def _store_failed(session: Session, *, platform: str, item: RawItem, error: str, source: str,
+                  now: datetime) -> int | None:
+    values = {**_inbox_values(platform, item, source, now), "state": "failed", "error": error, "processed_at": now}
+    new_id = insert_ignore(
+        session, InboxRecord.__table__, values, conflict=["platform", "event_id"]  # type: ignore[arg-type]
+    )
+    return None if new_id is None else int(new_id)
 
 
 def store_page(
@@ -137,9 +171,11 @@ def due_inbox_ids(session: Session, *, now: datetime, ring_again_after: timedelt
 
 def replay_inbox(session: Session, *, row_id: int, now: datetime) -> InboxRecord:
     """Queue a failed inbox row again (after a mapper fix); the raw payload is untouched."""
-    from gateway.errors import DomainError
+    from gateway.errors import DomainError, NotFound
 
-    row = session.get_one(InboxRecord, row_id, with_for_update=True)
+    row = session.get(InboxRecord, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"入站事件不存在 (inbox row {row_id} not found)")
     if row.state not in ("failed", "waiting"):
         raise DomainError(f"只能重放处理失败的入站事件 (row {row_id} is {row.state})")
     row.state, row.next_attempt_at, row.rung_at = "pending", now, now

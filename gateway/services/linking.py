@@ -3,12 +3,20 @@
 Same matter = the same citizen phone and near-identical content within a window. Each platform's
 ticket keeps its own reply; the case carries the one handling unit and counts repeat complaints
 (the same matter filed again after we replied).
+
+A 12389 case is a complaint about the police whose reporter only supervision may know (001 五,
+RULES.md §5). A link that involves one would tell anyone who sees it that the other ticket's citizen —
+whose name and phone the handling roles do see — is a 12389 reporter. So such links are kept for 督察
+only: ``case_view`` and ``visible_events`` hide them from everyone else, and no handling unit is
+carried to or from a 12389 case (a supervisor decides who handles it; the unit complained about must
+never receive it through a sibling ticket).
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from difflib import SequenceMatcher
@@ -16,10 +24,15 @@ from difflib import SequenceMatcher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.store.tables import CaseRecord, TicketRecord
+from gateway.principal import Principal
+from gateway.privacy import SUPERVISION_ONLY_PLATFORMS as SUPERVISION_PLATFORMS
+from gateway.privacy import supervision_only
+from gateway.settings import Role
+from gateway.store.tables import CaseRecord, TicketEventRecord, TicketRecord
 from gateway.store.tickets import add_event
 
 ANSWERED = ("replied", "closed")
+LINK_EVENTS = ("linked", "repeat_complaint", "case_unit_assigned")
 _NOISE = re.compile(r"[\s\W_]+", re.UNICODE)
 
 
@@ -73,7 +86,9 @@ def link_ticket(session: Session, *, ticket: TicketRecord, now: datetime, policy
 def _join(session: Session, *, ticket: TicketRecord, other: TicketRecord, repeat: bool, now: datetime) -> CaseRecord:
     case = session.get(CaseRecord, other.case_id) if other.case_id else None
     if case is None:
-        case = CaseRecord(citizen_key=other.citizen_key, unit=other.unit, ticket_count=1, repeat_count=0,
+        # A 12389 ticket's unit is never the case's: it must not reach a sibling (001 五).
+        unit = None if supervision_only(other.platform) else other.unit
+        case = CaseRecord(citizen_key=other.citizen_key, unit=unit, ticket_count=1, repeat_count=0,
                           created_at=now, updated_at=now)
         session.add(case)
         session.flush()
@@ -82,8 +97,8 @@ def _join(session: Session, *, ticket: TicketRecord, other: TicketRecord, repeat
     case.ticket_count += 1
     if repeat:
         case.repeat_count += 1
-    if case.unit and not ticket.unit:
-        ticket.unit = case.unit  # one matter, one handling unit
+    if case.unit and not ticket.unit and not supervision_only(ticket.platform):
+        ticket.unit = case.unit  # one matter, one handling unit (a 12389 case's unit a supervisor decides)
     kind = "repeat_complaint" if repeat else "linked"
     add_event(session, ticket=ticket, actor="system", kind=kind, at=now, case_id=case.id,
               with_ticket=other.id, with_platform=other.platform, with_external_id=other.external_id)
@@ -93,8 +108,11 @@ def _join(session: Session, *, ticket: TicketRecord, other: TicketRecord, repeat
 
 
 def assign_case_unit(session: Session, *, ticket: TicketRecord, unit: str, actor: str, now: datetime) -> list[int]:
-    """Dispatching one ticket of a case sets the case's unit and pre-assigns its undispatched tickets."""
-    if ticket.case_id is None:
+    """Dispatching one ticket of a case sets the case's unit and pre-assigns its undispatched tickets.
+
+    Never to or from a 12389 case (001 五): its dispatch stays its own, and it takes no sibling's unit.
+    """
+    if ticket.case_id is None or supervision_only(ticket.platform):
         return []
     case = session.get_one(CaseRecord, ticket.case_id)
     case.unit, case.updated_at = unit, now
@@ -103,7 +121,7 @@ def assign_case_unit(session: Session, *, ticket: TicketRecord, unit: str, actor
     ).all()
     changed = []
     for sibling in siblings:
-        if sibling.unit is None:
+        if sibling.unit is None and not supervision_only(sibling.platform):
             sibling.unit = unit
             add_event(session, ticket=sibling, actor=actor, kind="case_unit_assigned", at=now, unit=unit,
                       via_ticket=ticket.id)
@@ -111,21 +129,52 @@ def assign_case_unit(session: Session, *, ticket: TicketRecord, unit: str, actor
     return changed
 
 
-def case_view(session: Session, *, ticket: TicketRecord) -> dict[str, object] | None:
-    """The case of a ticket with its linked tickets, for the ticket page and API."""
+def _sees_confidential_links(principal: Principal) -> bool:
+    return Role.supervisor in principal.roles
+
+
+def case_view(session: Session, *, ticket: TicketRecord, principal: Principal) -> dict[str, object] | None:
+    """The case of a ticket with its linked tickets, for the ticket page and API.
+
+    To anyone but 督察 a case involving a 12389 ticket shows only its other tickets: the 12389 ticket
+    itself has no case, the others do not list it, and the repeat count (which may come from it) is left
+    out. A case with nothing left to show is no case.
+    """
     if ticket.case_id is None:
+        return None
+    supervisor = _sees_confidential_links(principal)
+    if supervision_only(ticket.platform) and not supervisor:
         return None
     case = session.get_one(CaseRecord, ticket.case_id)
     members = session.scalars(
         select(TicketRecord).where(TicketRecord.case_id == case.id).order_by(TicketRecord.issued_at)
     ).all()
+    hidden = not supervisor and any(supervision_only(t.platform) for t in members)
+    shown = [t for t in members if t.id != ticket.id and (supervisor or not supervision_only(t.platform))]
+    if not shown:
+        return None
     return {
         "id": case.id,
         "unit": case.unit,
-        "repeat_count": case.repeat_count,
+        "repeat_count": None if hidden else case.repeat_count,
         "tickets": [
             {"id": t.id, "platform": t.platform, "external_id": t.external_id, "status": t.status,
              "title": t.title}
-            for t in members if t.id != ticket.id
+            for t in shown
         ],
     }
+
+
+def visible_events(session: Session, *, ticket: TicketRecord, events: Sequence[TicketEventRecord],
+                   principal: Principal) -> list[TicketEventRecord]:
+    """The timeline without the link entries that involve a 12389 ticket, unless the caller is 督察."""
+    if _sees_confidential_links(principal):
+        return list(events)
+    if supervision_only(ticket.platform):
+        return [e for e in events if e.kind not in LINK_EVENTS]
+    via = {int(e.detail["via_ticket"]) for e in events if e.kind == "case_unit_assigned" and e.detail.get("via_ticket")}
+    confidential_via = set(session.scalars(select(TicketRecord.id).where(
+        TicketRecord.id.in_(via), TicketRecord.platform.in_(list(SUPERVISION_PLATFORMS))))) if via else set()
+    return [e for e in events if not (
+        (e.kind in ("linked", "repeat_complaint") and supervision_only(str(e.detail.get("with_platform", ""))))
+        or (e.kind == "case_unit_assigned" and e.detail.get("via_ticket") in confidential_via))]

@@ -91,7 +91,8 @@ def submit_plan(session: Session, *, ticket_id: int, principal: Principal, plan:
     """解决方案 for a complex ticket (002 工作要求(二)); to the platform as a progress report."""
     principal.require(Role.unit, Role.duty, action="提出解决方案")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    if principal.unit and not principal.has(Role.duty, Role.leader, Role.supervisor) and ticket.unit != principal.unit:
+    scope = principal.unit_scope()  # a unit user acts on its own unit's tickets only (fails closed)
+    if scope is not None and ticket.unit != scope:
         raise DomainError("不是本单位承办的工单 (not your unit's ticket)", code="forbidden", status=403)
     _open(ticket, IN_HAND, "提出解决方案")
     if not ticket.complex:

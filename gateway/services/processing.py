@@ -7,13 +7,16 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Table, select
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
+from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import MappingError
 from gateway.schema import NoticeKind, TicketDraft, TicketNotice, TicketStatus
+from gateway.services import storable
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.linking import LinkingPolicy, link_ticket
+from gateway.store.db import transaction
 from gateway.store.sql import insert_ignore
 from gateway.store.tables import InboxRecord, TicketRecord
 from gateway.store.tickets import add_event, find_ticket
@@ -27,6 +30,46 @@ PLATFORM = "platform"
 
 # Forward order of the lifecycle; a platform snapshot may move a ticket forward, never back.
 RANK = {s: i for i, s in enumerate(TicketStatus)}
+
+
+def process_inbox(
+    sessions: sessionmaker[Session],
+    *,
+    row_id: int,
+    mappers: Mapping[str, Mapper],
+    now: datetime,
+    linking: LinkingPolicy = DEFAULT_LINKING,
+) -> list[int]:
+    """``process_inbox_row`` in its own transaction. A row the database refuses to apply (a value too
+    long for its column, NUL, a number out of range) becomes a failed row, visible and replayable,
+    instead of an error the sweeper would ring again forever; a database that is down is raised."""
+    try:
+        with transaction(sessions) as session:
+            return process_inbox_row(session, row_id=row_id, mappers=mappers, now=now, linking=linking)
+    except Exception as exc:
+        if not refused_by_database(exc):
+            raise
+        reason = f"{type(exc).__name__}: {str(getattr(exc, 'orig', None) or exc).splitlines()[0][:300]}"
+    with transaction(sessions) as session:
+        row = session.get(InboxRecord, row_id, with_for_update=True)
+        if row is not None and row.state in ("pending", "waiting"):
+            row.attempts += 1
+            _fail(row, f"数据库拒绝保存 (database refused the row: {reason})", now,
+                  logged=f"the database refused it ({reason.split(':')[0]})")
+    return []
+
+
+def refused_by_database(exc: BaseException) -> bool:
+    """True for an error the same row will meet again (bad data), False for one that may pass."""
+    if isinstance(exc, IntegrityError):
+        orig = exc.orig
+        # A unique violation is a concurrent insert of the same key: the next attempt sees it.
+        return getattr(orig, "sqlstate", None) != "23505" and "UNIQUE constraint" not in str(orig)
+    if isinstance(exc, DataError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return False  # operational, interface, … : the database is unwell, not the row
+    return isinstance(exc, StatementError | UnicodeError | OverflowError)
 
 
 def process_inbox_row(
@@ -51,6 +94,9 @@ def process_inbox_row(
     except MappingError as exc:
         _fail(row, f"MappingError: {exc}", now)
         return []
+    if (problem := _unstorable(mapped)) is not None:
+        _fail(row, f"数据无法保存 (refused): {problem}", now)
+        return []
     if isinstance(mapped, TicketDraft):
         ticket, changed, created = _apply_draft(session, mapped, now)
         if created:
@@ -72,9 +118,18 @@ def process_inbox_row(
     return []
 
 
-def _fail(row: InboxRecord, error: str, now: datetime) -> None:
-    log.warning("inbox row %s failed: %s", row.id, error)
+def _fail(row: InboxRecord, error: str, now: datetime, *, logged: str | None = None) -> None:
+    log.warning("inbox row %s failed: %s", row.id, logged or error)
     row.state, row.error, row.processed_at = "failed", error[:4000], now
+
+
+def _unstorable(mapped: TicketDraft | TicketNotice) -> str | None:
+    """What of a mapped event the database would refuse (the field named), before it refuses it."""
+    table: Table = TicketRecord.__table__  # type: ignore[assignment]
+    if isinstance(mapped, TicketDraft):
+        return storable.row_problem(table, {"external_id": mapped.external_id, **_draft_columns(mapped)})
+    return storable.row_problem(table, {"external_id": mapped.external_id}) or storable.value_problem(
+        mapped.model_dump(mode="json")["data"], "data")
 
 
 def _release_waiting(session: Session, platform: str, external_id: str, now: datetime) -> list[int]:
@@ -104,6 +159,7 @@ def _draft_columns(draft: TicketDraft) -> dict[str, Any]:
         "respondent": None if draft.respondent is None else draft.respondent.model_dump(mode="json"),
         "region": draft.region.model_dump(mode="json"),
         "address": draft.address,
+        "address_personal": draft.address_personal,
         "lng": draft.lng,
         "lat": draft.lat,
         "attachments": [a.model_dump(mode="json") for a in draft.attachments],

@@ -39,7 +39,12 @@ def utcnow() -> datetime:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with the pragmas each backend needs for concurrent workers."""
+    """An engine with the pragmas each backend needs for concurrent workers.
+
+    Statement parameters are hidden from errors and logs: they hold citizens' names, phones and
+    complaint text, and a DataError's message would carry them into the log.
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":

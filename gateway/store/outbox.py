@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from gateway.errors import DomainError
+from gateway.errors import DomainError, NotFound
 from gateway.schema import OutboundState
 from gateway.store.tables import OutboxRecord, TicketRecord
 
@@ -182,7 +182,9 @@ def due_ids(session: Session, *, now: datetime, ring_again_after: timedelta, lim
 
 def replay(session: Session, *, row_id: int, now: datetime) -> OutboxRecord:
     """Put a dead row back in line (from the dashboard); the read-back runs before it is re-sent."""
-    row = session.get_one(OutboxRecord, row_id, with_for_update=True)
+    row = session.get(OutboxRecord, row_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"回传记录不存在 (outbox row {row_id} not found)")
     if row.state != S.dead.value:
         raise DomainError(f"只能重放失败的回传 (only dead rows can be replayed; row is {row.state})")
     row.state, row.next_attempt_at, row.rung_at = S.unknown.value, now, now

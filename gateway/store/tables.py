@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -50,6 +50,8 @@ class TicketRecord(Base):
     respondent: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     region: Mapped[dict[str, Any]] = mapped_column(default=dict)
     address: Mapped[str | None] = mapped_column(String(500))
+    # The mapper knows the address is the citizen's own (e.g. a 12389 reporter's): masked like personal data.
+    address_personal: Mapped[bool] = mapped_column(default=False, server_default=false())
     lng: Mapped[float | None]
     lat: Mapped[float | None]
     attachments: Mapped[list[Any]] = mapped_column(default=list)
@@ -75,6 +77,8 @@ class TicketRecord(Base):
     responded_at: Mapped[datetime | None]
     reply: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     reply_drafted_by: Mapped[str | None] = mapped_column(String(100))
+    reply_reviewed_by: Mapped[str | None] = mapped_column(String(100))  # 部门负责人审核 (002 三(二))
+    reply_reviewed_at: Mapped[datetime | None]
     reply_approved_by: Mapped[str | None] = mapped_column(String(100))
     reply_approved_at: Mapped[datetime | None]
     replied_at: Mapped[datetime | None]

@@ -76,3 +76,17 @@ class KeyRecord(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class LoginThrottleRecord(Base):
+    """Failed logins counted per key (``account:<name>``, ``address:<ip>``, ``device:<name>:<id>``).
+
+    A key over its limit is blocked until ``blocked_until``; each further failure doubles the delay.
+    """
+
+    __tablename__ = "login_throttle"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[datetime | None]

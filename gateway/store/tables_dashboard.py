@@ -22,6 +22,7 @@ class UnitRecord(Base):
     name: Mapped[str] = mapped_column(String(100), unique=True)
     kind: Mapped[str] = mapped_column(String(32), default="")  # 派出所, 大队, 科室…
     phone: Mapped[str] = mapped_column(String(32), default="")  # the unit's duty phone, not a person's
+    parent: Mapped[str | None] = mapped_column(String(100))  # the unit it belongs to (所属单位), by name
     active: Mapped[bool] = mapped_column(default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

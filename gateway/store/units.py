@@ -27,7 +27,8 @@ def list_units(session: Session, *, active_only: bool = True) -> Sequence[UnitRe
 
 
 def load_directory(path: Path | None) -> list[dict[str, Any]]:
-    """Units from a JSON file: a list of ``{"name", "kind", "phone"}`` (the bundled one when ``path`` is None)."""
+    """Units from a JSON file: a list of ``{"name", "kind", "phone", "parent"?}`` (the bundled one when ``path`` is
+    None)."""
     data = json.loads((path or BUNDLED).read_text(encoding="utf-8"))
     if not isinstance(data, list) or not all(isinstance(u, dict) and u.get("name") for u in data):
         raise ValueError(f"{path or BUNDLED}: expected a JSON list of objects with a name")
@@ -42,7 +43,8 @@ def seed_units(session: Session, *, units: Sequence[dict[str, Any]], now: dateti
     added = 0
     for sort, unit in enumerate(units):
         values = {"name": str(unit["name"]).strip(), "kind": str(unit.get("kind", "")),
-                  "phone": str(unit.get("phone", "")), "active": True, "sort": sort, "updated_at": now}
+                  "phone": str(unit.get("phone", "")), "parent": str(unit.get("parent") or "").strip() or None,
+                  "active": True, "sort": sort, "updated_at": now}
         if insert_ignore(session, table, values, conflict=["name"]) is not None:
             added += 1
     return added
@@ -58,12 +60,15 @@ def check_unit(session: Session, *, name: str) -> None:
 
 def save_unit(
     session: Session, *, unit_id: int | None, name: str, kind: str, phone: str, active: bool, sort: int,
-    now: datetime,
+    now: datetime, parent: str | None = None,
 ) -> UnitRecord:
-    """Add a unit (``unit_id`` None) or change one; names stay unique."""
-    name = name.strip()
+    """Add a unit (``unit_id`` None) or change one; names stay unique. ``parent`` is the unit it belongs to
+    (所属单位), which keeps a 12389 case away from a complained-about unit's whole line (001 五)."""
+    name, parent = name.strip(), (parent or "").strip() or None
     if not name:
         raise DomainError("单位名称不能为空 (a unit needs a name)", code="invalid_request", status=422)
+    if parent == name:
+        raise DomainError("单位不能隶属于自身 (a unit cannot belong to itself)", code="invalid_request", status=422)
     clash = session.scalars(select(UnitRecord).where(UnitRecord.name == name)).first()
     if clash is not None and clash.id != unit_id:
         raise DomainError(f"单位“{name}”已存在 (unit exists)", code="conflict")
@@ -71,6 +76,7 @@ def save_unit(
     if record is None:
         raise DomainError(f"单位不存在 (unit {unit_id} not found)", code="not_found", status=404)
     record.name, record.kind, record.phone, record.active, record.sort = name, kind, phone, active, sort
+    record.parent = parent
     record.updated_at = now
     session.add(record)
     session.flush()

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.errors import MappingError
-from gateway.schema import ReplyPayload, ReturnPayload, SignPayload
+from gateway.schema import ReplyDraft, ReplyPayload, ReturnPayload, SignPayload
 from mappers.base import parse_payload
 from mappers.mailbox.tables import TRANSFER_TARGETS
 from mappers.mailbox.times import to_epoch_ms
@@ -30,15 +30,17 @@ def map_outbound(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     return build(payload)
 
 
-def compose_answer(payload: ReplyPayload) -> str:
-    """The letter's answer text: the public reply, or the four required parts when there is none."""
-    if payload.public_reply.strip():
-        return payload.public_reply
+def compose_answer(draft: ReplyDraft) -> str:
+    """The answer a letter gets when the drafter wrote no public reply: the four required parts.
+
+    Used when the draft is saved (``gateway.platforms``), so the approver sees this very text; at send
+    time the answer is the approved ``public_reply`` and nothing else.
+    """
     return (
-        f"是否属实：{payload.is_true.value}\n"
-        f"调查情况：{payload.investigation}\n"
-        f"处置结果：{payload.disposition}\n"
-        f"反映人意见：{payload.citizen_opinion}"
+        f"是否属实：{draft.is_true.value}\n"
+        f"调查情况：{draft.investigation}\n"
+        f"处置结果：{draft.disposition}\n"
+        f"反映人意见：{draft.citizen_opinion}"
     )
 
 
@@ -49,8 +51,11 @@ def _acceptance(payload: Mapping[str, Any]) -> dict[str, Any]:
 
 def _answer(payload: Mapping[str, Any]) -> dict[str, Any]:
     p = parse_payload(ReplyPayload, payload)
+    if not p.public_reply.strip():
+        # Never composed here: an answer goes out only as the leader approved it.
+        raise MappingError("no approved answer text (public_reply)", field="public_reply", value="")
     return {
-        "text": compose_answer(p),
+        "text": p.public_reply,
         # None when the ticket was never dispatched to a unit: the adapter answers as the bureau.
         "dept": p.unit,
         # Publishing puts the letter on the public site; only an explicit True from the payload

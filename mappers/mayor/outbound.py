@@ -58,13 +58,15 @@ def _reply(payload: Mapping[str, Any]) -> dict[str, Any]:
     if sfss is None:
         message = "the mayor's hotline accepts only 属实/部分属实/不属实"
         raise MappingError(message, field="is_true", value=p.is_true.value)
+    if not p.public_reply.strip():
+        # bljg is the text the caller hears: the approved public reply, never one made up here.
+        raise MappingError("no approved text for the caller (public_reply)", field="public_reply", value="")
     return {
         "sfss": sfss,
         "dcqk": p.investigation,
         "czjg": p.disposition,
         "ldryj": p.citizen_opinion,
-        # bljg is the text sent to the caller; without a public reply the disposition is what they hear.
-        "bljg": p.public_reply or p.disposition,
+        "bljg": p.public_reply,
         "shr": p.approved_by,
     }
 

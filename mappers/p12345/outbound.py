@@ -79,6 +79,13 @@ def _reply(payload: Mapping[str, Any]) -> dict[str, Any]:
     is_true = REPLY_TRUTHFULNESS.get(p.is_true)
     if is_true is None:
         raise MappingError("12345 accepts only 属实/部分属实/不属实", field="is_true", value=p.is_true.value)
+    # Every statement goes out as the leader approved it: a part the draft lacks is refused, never filled.
+    if p.resolved is None:
+        raise MappingError("no approved 办理结果", field="resolved", value=None)
+    if p.contacted is None:
+        raise MappingError("no approved answer to whether the citizen was contacted", field="contacted", value=None)
+    if not p.public_reply.strip():
+        raise MappingError("no approved text for the citizen (public_reply)", field="public_reply", value="")
     return {
         "isTrue": is_true,
         "investigation": p.investigation,
@@ -87,8 +94,7 @@ def _reply(payload: Mapping[str, Any]) -> dict[str, Any]:
         "resolved": p.resolved.value,
         "contacted": p.contacted,
         "contactedAt": None if p.contacted_at is None else render_time(p.contacted_at, "contacted_at"),
-        # The citizen reads publicReply; when the unit wrote none, the disposition is what they are told.
-        "publicReply": p.public_reply or p.disposition,
+        "publicReply": p.public_reply,
         "approvedBy": p.approved_by,
         "attachments": [_attachment(a) for a in p.attachments],
     }

@@ -97,6 +97,8 @@ def _case(case: ET.Element, version: int) -> TicketDraft:
     fkpj = optional_text(case, "fkpj")
     if fkpj is not None:
         lookup_enum(EVALUATIONS, fkpj, "fkpj")
+    reporter = _reporter(case.find("jbr"), anonymous=not real_name)
+    place = text(case, "fsdd", empty_ok=True) or None
     return TicketDraft(
         platform=KEY,
         external_id=jbbh,
@@ -110,9 +112,10 @@ def _case(case: ET.Element, version: int) -> TicketDraft:
         # without quoting the complaint (which may name the reporter).
         title=f"{sxlb}：{unit or jbbh}",
         content=content,
-        citizen=_reporter(case.find("jbr"), anonymous=not real_name),
+        citizen=reporter,
         respondent=_respondent(case, unit),
-        address=text(case, "fsdd", empty_ok=True) or None,
+        address=place,
+        address_personal=_is_reporters(place, reporter.address),
         attachments=_attachments(case),
         accepted_at=local_time(text(case, "slsj"), "slsj"),
         issued_at=local_time(text(case, "xfsj"), "xfsj"),
@@ -141,6 +144,18 @@ def _reporter(jbr: ET.Element | None, *, anonymous: bool) -> Citizen:
         confidential=True,
         anonymous=anonymous,
     )
+
+
+def _is_reporters(place: str | None, home: str | None) -> bool:
+    """事发地点 that is (or is part of) the reporter's own address points at the reporter (001 五)."""
+    if not place or not home:
+        return False
+    spot, residence = _compact(place), _compact(home)
+    return bool(spot and residence) and (spot in residence or residence in spot)
+
+
+def _compact(text_value: str) -> str:
+    return "".join(text_value.split())
 
 
 def _respondent(case: ET.Element, unit: str | None) -> Respondent | None:

@@ -8,9 +8,9 @@ What each outbox action means on 12389:
 - ``sign`` → 签收 ``receipt``: ``qsr`` operator, ``qssj`` signed time;
 - ``extension`` → 延期 ``extension``: ``yqts`` days, ``yqly`` reason;
 - ``reply`` (and ``report``, the same thing under its own name) → 核查报告 ``report``: the approved
-  reply's four parts plus approver. ``zrrd`` 责任认定 and ``zgqk`` 整改情况 come from the draft's
-  optional ``responsibility``/``rectification`` (or ``zrrd``/``zgqk`` keys) when present,
-  else ``DEFAULT_ZRRD`` / ``DEFAULT_ZGQK``;
+  reply's four parts plus approver, and ``zrrd`` 责任认定 / ``zgqk`` 整改情况 exactly as the person wrote
+  them (``responsibility`` / ``rectification``). A report without them is refused (``MappingError``),
+  never sent with a text nobody wrote (001 四(四); 000 责任追究 五 on false replies);
 - ``contact``, ``progress``, ``return``, ``transfer``: 12389 has no such write-back → ``MappingError``.
 """
 
@@ -23,7 +23,7 @@ from typing import Any
 from gateway.errors import MappingError
 from gateway.schema import ExtensionPayload, ReplyPayload, SignPayload
 from mappers.base import parse_payload
-from mappers.p12389.tables import DEFAULT_ZGQK, DEFAULT_ZRRD, VERDICTS
+from mappers.p12389.tables import VERDICTS
 from mappers.p12389.xmlread import SHANGHAI
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
@@ -51,12 +51,10 @@ def render_local(moment: datetime, field: str) -> str:
     return moment.astimezone(SHANGHAI).strftime(LOCAL_FORMAT)
 
 
-def _optional_text(payload: Mapping[str, Any], key: str, default: str) -> str:
-    value = payload.get(key)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return default
-    if not isinstance(value, str):
-        raise MappingError("must be text", field=key, value=value)
+def _written(value: str | None, field: str) -> str:
+    """A part of the report a person wrote; ``MappingError`` when there is none (never a default)."""
+    if value is None or not value.strip():
+        raise MappingError("the approved report lacks this part", field=field, value=value)
     return value.strip()
 
 
@@ -75,9 +73,9 @@ def _report(payload: Mapping[str, Any]) -> dict[str, Any]:
     return {
         "hcjl": VERDICTS[p.is_true],
         "hcqk": p.investigation,
-        "zrrd": _optional_text(payload, "responsibility", _optional_text(payload, "zrrd", DEFAULT_ZRRD)),
+        "zrrd": _written(p.responsibility, "responsibility"),
         "clqk": p.disposition,
-        "zgqk": _optional_text(payload, "rectification", _optional_text(payload, "zgqk", DEFAULT_ZGQK)),
+        "zgqk": _written(p.rectification, "rectification"),
         "fkqk": p.citizen_opinion,
         "spr": p.approved_by,
     }

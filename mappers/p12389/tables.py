@@ -37,7 +37,3 @@ REPORTER_FIELDS: dict[str, tuple[str, int]] = {  # element -> (Citizen field, lo
     "dz": ("address", 500),
 }
 RESPONDENT_FIELDS: dict[str, str] = {"xm": "name", "jh": "badge_no", "zw": "position"}
-
-# 核查报告 parts our ReplyPayload has no field for; taken from the outbox payload when present.
-DEFAULT_ZRRD = "经核查无需责任认定"  # 责任认定: no one was found responsible
-DEFAULT_ZGQK = "无"  # 整改情况: nothing to rectify

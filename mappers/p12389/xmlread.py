@@ -9,11 +9,10 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET  # types only; parsing is defusedxml's
 from datetime import date, datetime, time, timedelta, timezone
-from typing import cast
 
 from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 
+from gateway import xmlsafe
 from gateway.errors import MappingError
 
 SHANGHAI = timezone(timedelta(hours=8))  # §2: local times are Asia/Shanghai, no DST since 1991
@@ -26,8 +25,8 @@ REDACTED = "<redacted>"
 def load(payload: str) -> ET.Element:
     """The root of an inbox payload; DTDs and entities are refused, and no content is echoed."""
     try:
-        return cast(ET.Element, fromstring(payload.encode("utf-8"), forbid_dtd=True))
-    except DefusedXmlException as exc:
+        return xmlsafe.parse(payload.encode("utf-8"))
+    except (DefusedXmlException, xmlsafe.TooDeep) as exc:
         raise MappingError(f"payload is unsafe XML ({type(exc).__name__})", field="payload") from exc
     except (ET.ParseError, UnicodeEncodeError) as exc:
         raise MappingError(f"payload is not well-formed XML ({exc})", field="payload") from exc

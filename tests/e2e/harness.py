@@ -25,6 +25,7 @@ from workers.embedded import Embedded
 TOKENS = {
     "duty": "e2e-duty-token-0123456789",
     "unit": "e2e-unit-token-0123456789",
+    "unit_head": "e2e-unit-head-token-0123456789",
     "leader": "e2e-leader-token-0123456789",
     "supervisor": "e2e-supervisor-token-0123456789",
     "admin": "e2e-admin-token-0123456789",
@@ -42,7 +43,11 @@ REPLY = {
     "investigation": "经民警现场核查，反映情况属实。",
     "disposition": "已责令相关单位整改并加强巡查",
     "citizen_opinion": "诉求人表示认可",
+    "resolved": "已解决",
     "public_reply": "您反映的问题已核实并处理，感谢监督。",
+    # A 12389 核查报告's own parts (001 四(四)); other platforms' drafts do not keep them.
+    "responsibility": "经核查，当班民警对接处警不及时负直接责任",
+    "rectification": "已对当班民警批评教育，所在单位开展接处警规范整改",
 }
 
 
@@ -119,14 +124,31 @@ class Stack:
                 return dict(self.api().get(f"/api/v1/tickets/{item['id']}").json())
         return None
 
+    def act(self, role: str, ticket_id: int, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+        """One operator action through the API as ``role``; it must succeed."""
+        response = self.api(role).post(f"/api/v1/tickets/{ticket_id}/{path}", json=body)
+        assert response.is_success, (path, response.status_code, response.text)
+        return dict(response.json())
+
+    def dispatch(self, ticket_id: int, unit: str = UNIT) -> dict[str, Any]:
+        """派单 as the bureau does it by default: the duty officer proposes, the leader approves (000 二)."""
+        self.act("duty", ticket_id, "dispatch", {"unit": unit})
+        return self.act("leader", ticket_id, "dispatch/approve", {})
+
+    def review(self, ticket_id: int) -> dict[str, Any]:
+        """The unit head reviews the unit's draft before the leader (002 三(二))."""
+        return self.act("unit_head", ticket_id, "reply/review", {"note": "同意报领导审批"})
+
     def handle_to_approval(self, ticket_id: int) -> dict[str, Any]:
-        """Sign, dispatch, respond, draft and approve: the whole bureau path up to the reply."""
-        duty, unit, leader = self.api("duty"), self.api("unit"), self.api("leader")
+        """Sign, dispatch, respond, draft, review and approve: the whole bureau path up to the reply."""
+        duty, unit, head, leader = self.api("duty"), self.api("unit"), self.api("unit_head"), self.api("leader")
         for client, path, body in (
             (duty, "sign-off", None),
             (duty, "dispatch", {"unit": UNIT}),
+            (leader, "dispatch/approve", {}),
             (unit, "response", {"note": "已电话联系诉求人", "contact_phone": "0558-0000000"}),
             (unit, "reply", REPLY),
+            (head, "reply/review", {}),
             (leader, "reply/approve", None),
         ):
             response = client.post(f"/api/v1/tickets/{ticket_id}/{path}", json=body)
@@ -175,7 +197,8 @@ def start_stack(
         "broker_url": broker_url,
         "port": port,
         "api_tokens": [
-            {"name": f"{role}-e2e", "token": token, "roles": [role], "unit": UNIT if role == "unit" else None}
+            {"name": f"{role}-e2e", "token": token, "roles": [role],
+             "unit": UNIT if role in ("unit", "unit_head") else None}
             for role, token in TOKENS.items()
         ],
         "platforms": platform_settings,

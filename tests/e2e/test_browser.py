@@ -1,6 +1,7 @@
 """The dashboard in a real browser (Debian's chromium via Playwright) against a real gateway and mock 12345:
-duty signs and dispatches, the unit contacts and drafts, the leader approves, the reply reaches the
-platform. Saves the screenshots the README shows (docs/screenshots/overview.png, ticket.png).
+duty signs and proposes the dispatch, the leader approves it, the unit contacts and drafts, the unit head
+reviews, the leader approves, the reply reaches the platform. Saves the screenshots the README shows
+(docs/screenshots/overview.png, ticket.png).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 PASSWORD = "browser-pass-2026"
 PEOPLE = {"duty": ("值班员小王", ["duty"], None), "unit": ("城关所李警官", ["unit"], UNIT),
-          "leader": ("分管领导赵局", ["leader"], None)}
+          "unit_head": ("城关所周所长", ["unit_head"], UNIT), "leader": ("分管领导赵局", ["leader"], None)}
 
 pytestmark = pytest.mark.browser
 
@@ -86,8 +87,13 @@ def test_duty_unit_and_leader_take_a_mock_ticket_to_a_reply_the_platform_receive
     duty.wait_for_selector(".flash.ok")
     duty.select_option("#form-dispatch select[name=unit]", UNIT)
     duty.click("#form-dispatch button")
-    assert "已派单至城关派出所" in duty.inner_text(".flash")
-    assert duty.inner_text("#ticket-unit") == UNIT
+    assert "待分管领导审批" in duty.inner_text(".flash")  # 000 二: the leader reviews before the dispatch
+
+    leader = signed_in(browser, stack, "leader")
+    leader.goto(url)
+    leader.click("#form-dispatch-approve button")
+    leader.wait_for_selector(".flash.ok")
+    assert leader.inner_text("#ticket-unit") == UNIT
 
     unit = signed_in(browser, stack, "unit")
     unit.goto(url)
@@ -97,11 +103,16 @@ def test_duty_unit_and_leader_take_a_mock_ticket_to_a_reply_the_platform_receive
     unit.fill("#form-reply textarea[name=investigation]", "经民警现场核查，反映的夜间施工噪音情况属实。")
     unit.fill("#form-reply textarea[name=disposition]", "已责令施工方停止夜间施工，并加强巡查。")
     unit.fill("#form-reply textarea[name=citizen_opinion]", "诉求人表示认可处理结果。")
+    unit.select_option("#form-reply select[name=resolved]", "已解决")
     unit.click("#form-reply button")
-    assert "等待分管领导审批" in unit.inner_text(".flash")
+    assert "等待部门负责人审核" in unit.inner_text(".flash")
     assert unit.query_selector("#form-approve") is None  # a unit cannot approve its own reply
 
-    leader = signed_in(browser, stack, "leader")
+    head = signed_in(browser, stack, "unit_head")
+    head.goto(url)
+    head.click("#form-review button")  # 002 三(二): the unit head reviews before the leader
+    assert "已审核" in head.inner_text(".flash")
+
     leader.goto(url)
     leader.click("#form-approve button")  # asks for confirmation; the dialog handler accepts
     assert "答复将回传平台" in leader.inner_text(".flash")

@@ -43,8 +43,9 @@ def act(stack: Stack, role: str, ticket_id: int, path: str, body: dict[str, Any]
 def handle_to_answer(stack: Stack, ticket_id: int) -> None:
     """签收, 派单, 答复, 审批: the mailbox path (no 先行联系: §4 has no such write-back)."""
     act(stack, "duty", ticket_id, "sign-off")
-    act(stack, "duty", ticket_id, "dispatch", {"unit": UNIT})
+    stack.dispatch(ticket_id)
     act(stack, "unit", ticket_id, "reply", REPLY)
+    stack.review(ticket_id)
     act(stack, "leader", ticket_id, "reply/approve")
 
 

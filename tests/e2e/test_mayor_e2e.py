@@ -15,7 +15,7 @@ import pytest
 from pydantic import SecretStr
 
 from adapters.mayor import MayorAdapter
-from tests.e2e.harness import CREDENTIALS, REPLY, UNIT, Stack, wait_for
+from tests.e2e.harness import CREDENTIALS, REPLY, Stack, wait_for
 
 KEY = "mayor"
 TOKEN = CREDENTIALS[KEY]["token"]
@@ -58,8 +58,9 @@ def act(stack: Stack, role: str, ticket_id: int, path: str, body: dict[str, Any]
 def handle_to_feedback(stack: Stack, ticket_id: int) -> None:
     """签收, 派单, 答复, 审批: the mayor path (no 先行联系: §3 has no such write-back)."""
     act(stack, "duty", ticket_id, "sign-off")
-    act(stack, "duty", ticket_id, "dispatch", {"unit": UNIT})
+    stack.dispatch(ticket_id)
     act(stack, "unit", ticket_id, "reply", REPLY)
+    stack.review(ticket_id)
     act(stack, "leader", ticket_id, "reply/approve")
 
 
@@ -196,8 +197,9 @@ def test_someone_elses_feedback_on_the_platform_makes_ours_dead_with_the_reason(
     )
     assert colleague.content.decode("gbk") == '{"result": "1", "msg": "成功"}'
     act(stack, "duty", ticket["id"], "sign-off")
-    act(stack, "duty", ticket["id"], "dispatch", {"unit": UNIT})
+    stack.dispatch(ticket["id"])
     act(stack, "unit", ticket["id"], "reply", REPLY)
+    stack.review(ticket["id"])
     act(stack, "leader", ticket["id"], "reply/approve")
 
     row = wait_for(lambda: outbound_row(stack, lsh, "reply", "dead"), timeout=30, what="the reply dead")

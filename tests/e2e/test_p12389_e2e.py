@@ -89,13 +89,14 @@ def test_the_bureau_path_posts_one_receipt_one_extension_and_one_report_carrying
     ticket = pulled(stack, case["jbbh"])
     tid = ticket["id"]
     assert stack.api("duty").post(f"/api/v1/tickets/{tid}/sign-off").is_success
-    assert stack.api("duty").post(f"/api/v1/tickets/{tid}/dispatch", json={"unit": UNIT}).is_success
+    stack.dispatch(tid)
     # A leader's extension goes straight out (a unit's would wait for one), with the written progress
     # report a 12389 extension needs (001 四(三)).
     ask = {"days": 3, "reason": "需调取异地监控", "report": "已询问当事民警，监控待异地调取"}
     extension = stack.api("leader").post(f"/api/v1/tickets/{tid}/extension", json=ask)
     assert extension.is_success, extension.text
     assert stack.api("unit").post(f"/api/v1/tickets/{tid}/reply", json=REPLY).is_success
+    stack.review(tid)
     assert stack.api("leader").post(f"/api/v1/tickets/{tid}/reply/approve").is_success
 
     done = wait_for(lambda: all_sent(stack, case["jbbh"], 3), what="receipt, extension and report sent")
@@ -108,6 +109,7 @@ def test_the_bureau_path_posts_one_receipt_one_extension_and_one_report_carrying
     assert len(report["body"]["wbbh"]) == 34
     assert report["body"]["hcjl"] == "属实" and report["body"]["spr"] == "leader-e2e"
     assert report["body"]["hcqk"] == REPLY["investigation"] and report["body"]["fkqk"] == REPLY["citizen_opinion"]
+    assert (report["body"]["zrrd"], report["body"]["zgqk"]) == (REPLY["responsibility"], REPLY["rectification"])
     assert ledger["entries"][1]["body"] == {"yqts": "3",
                                             "yqly": f"需调取异地监控\n阶段进展情况：{ask['report']}"}
     assert ledger["duplicates"] == 0 and done["status"] == "replied"
@@ -122,7 +124,8 @@ def test_a_dropped_report_answer_is_read_back_and_the_report_is_never_posted_twi
     assert stack.api("duty").post(f"/api/v1/tickets/{ticket['id']}/sign-off").is_success
     wait_for(lambda: all_sent(stack, case["jbbh"], 1), what="the receipt")
     control(stack, "/_mock/faults", {"drop_next": 1, "drop_mode": "close"})
-    for role, path, body in (("duty", "dispatch", {"unit": UNIT}), ("unit", "reply", REPLY),
+    for role, path, body in (("duty", "dispatch", {"unit": UNIT}), ("leader", "dispatch/approve", {}),
+                             ("unit", "reply", REPLY), ("unit_head", "reply/review", {}),
                              ("leader", "reply/approve", None)):
         assert stack.api(role).post(f"/api/v1/tickets/{ticket['id']}/{path}", json=body).is_success
 

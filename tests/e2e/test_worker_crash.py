@@ -68,11 +68,12 @@ def test_a_worker_killed_after_the_platform_applied_a_reply_leaves_exactly_one_r
     # Everything up to the reply goes through normally…
     tid, duty, unit = ticket["id"], stack.api("duty"), stack.api("unit")
     assert duty.post(f"/api/v1/tickets/{tid}/sign-off").is_success
-    assert duty.post(f"/api/v1/tickets/{tid}/dispatch", json={"unit": "城关派出所"}).is_success
+    stack.dispatch(tid, "城关派出所")
     assert unit.post(f"/api/v1/tickets/{tid}/response", json={"note": "已联系"}).is_success
     from tests.e2e.harness import REPLY
 
     assert unit.post(f"/api/v1/tickets/{tid}/reply", json=REPLY).is_success
+    stack.review(tid)
     wait_for(lambda: stack.ledger("p12345", order_no=order["orderNo"])["count"] == 2, what="sign and contact")
 
     # …then the platform applies the reply and holds the answer; the worker dies waiting for it.

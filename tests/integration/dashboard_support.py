@@ -27,12 +27,16 @@ PEOPLE: dict[str, tuple[str, list[str], str | None]] = {
     "duty": ("值班员甲", ["duty"], None),
     "unit": ("城关所民警", ["unit"], UNIT),
     "other_unit": ("东城所民警", ["unit"], OTHER_UNIT),
+    "unit_head": ("城关所所长", ["unit_head"], UNIT),
     "leader": ("分管领导丙", ["leader"], None),
     "supervisor": ("督察丁", ["supervisor"], None),
     "admin": ("管理员戊", ["admin"], None),
 }
 REPLY = {"is_true": "属实", "investigation": "经民警现场核查，反映情况属实。", "disposition": "已责令整改",
-         "citizen_opinion": "诉求人表示认可"}
+         "citizen_opinion": "诉求人表示认可", "resolved": "已解决"}
+# A 12389 核查报告 also carries 责任认定 and 整改情况 (001 四(四)).
+REPORT = {**REPLY, "responsibility": "民警甲对接处警不规范负直接责任",
+          "rectification": "已责令书面检查并开展规范执法培训"}
 
 
 def token(name: str) -> dict[str, str]:
@@ -47,15 +51,18 @@ def cheap_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def build_container(db_url: str, make_settings: Callable[..., Any], tmp_path: Any,
+                    people: dict[str, tuple[str, list[str], str | None]] | None = None,
                     **dashboard: Any) -> Iterator[Container]:
-    """A container with every person as a dashboard user and as a bearer token."""
-    tokens = [{"name": f"{n}-api", "token": f"{n}-token-0123456789", "roles": r, "unit": u}
-              for n, (_, r, u) in PEOPLE.items()]
+    """A container with every person (``PEOPLE`` and ``people``) as a dashboard user and as a bearer token."""
+    everyone = PEOPLE | (people or {})
+    tokens = [{"name": name, "token": f"{n}-token-0123456789", "roles": r, "unit": u}
+              if n in (people or {}) else {"name": f"{n}-api", "token": f"{n}-token-0123456789", "roles": r, "unit": u}
+              for n, (name, r, u) in everyone.items()]
     settings = make_settings(database_url=db_url, api_tokens=tokens, data_dir=str(tmp_path), dashboard=dashboard)
     container = bootstrap(settings, adapters={"fake": FakeAdapter()}, clock=lambda: NOW)  # type: ignore[dict-item]
     container.mappers["fake"] = FakeMapper()
     with transaction(container.sessions) as session:
-        for username, (name, roles, unit) in PEOPLE.items():
+        for username, (name, roles, unit) in everyone.items():
             accounts.create_user(session, username=username, display_name=name, password=PASSWORD, roles=roles,
                                  unit=unit, actor="test", now=NOW)
     yield container

@@ -22,8 +22,9 @@ TOKENS = [
     {"name": "值班员甲", "token": "duty-token-0123456789", "roles": ["duty"]},
     {"name": "派出所乙", "token": "unit-token-0123456789", "roles": ["unit"], "unit": "城关派出所"},
     {"name": "分管领导丙", "token": "leader-token-0123456789", "roles": ["leader"]},
+    {"name": "所长丁", "token": "head-token-0123456789", "roles": ["unit_head"], "unit": "城关派出所"},
 ]
-DUTY, UNIT, LEADER = ({"Authorization": f"Bearer {t['token']}"} for t in TOKENS)
+DUTY, UNIT, LEADER, HEAD = ({"Authorization": f"Bearer {t['token']}"} for t in TOKENS)
 REPLY = {
     "is_true": "属实",
     "investigation": "经民警现场核查，反映情况属实。",
@@ -95,10 +96,14 @@ def test_the_full_operator_path_queues_sign_then_contact_then_the_approved_reply
     assert signed["status"] == "signed"
     assert signed["deadlines"]["sign_off"]["state"] == "met"
     assert signed["deadlines"]["response"]["state"] == "not_started"  # it starts when the unit gets the order
-    dispatched = client.post(f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": "城关派出所"}, headers=DUTY)
-    assert dispatched.json()["deadlines"]["response"]["due_at"] == "2026-11-20T12:00:00+08:00"
+    proposed = client.post(f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": "城关派出所"}, headers=DUTY)
+    # 000 二: a duty officer's dispatch waits for the leader, so the unit has no order and no clock yet.
+    assert proposed.json()["deadlines"]["response"]["state"] == "not_started"
+    approved = client.post(f"/api/v1/tickets/{ticket_id}/dispatch/approve", json={}, headers=LEADER)
+    assert approved.json()["deadlines"]["response"]["due_at"] == "2026-11-20T12:00:00+08:00"
     assert client.post(f"/api/v1/tickets/{ticket_id}/response", json={"note": "已电话联系"}, headers=UNIT).is_success
     assert client.post(f"/api/v1/tickets/{ticket_id}/reply", json=REPLY, headers=UNIT).is_success
+    assert client.post(f"/api/v1/tickets/{ticket_id}/reply/review", json={}, headers=HEAD).is_success
     approved = client.post(f"/api/v1/tickets/{ticket_id}/reply/approve", headers=LEADER).json()
     assert approved["status"] == "approved" and approved["reply_approved_by"] == "分管领导丙"
     assert outbox_actions(container) == ["sign", "contact", "reply"]
@@ -138,6 +143,8 @@ def test_a_unit_sees_only_its_own_units_tickets(client: TestClient, ticket_id: i
     assert client.get(f"/api/v1/tickets/{ticket_id}", headers=UNIT).status_code == 404
     client.post(f"/api/v1/tickets/{ticket_id}/sign-off", headers=DUTY)
     client.post(f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": "城关派出所"}, headers=DUTY)
+    assert client.get("/api/v1/tickets", headers=UNIT).json()["items"] == []  # a proposal is not a dispatch yet
+    client.post(f"/api/v1/tickets/{ticket_id}/dispatch/approve", json={}, headers=LEADER)
     assert [t["id"] for t in client.get("/api/v1/tickets", headers=UNIT).json()["items"]] == [ticket_id]
 
 

@@ -37,6 +37,8 @@ def dispatch(container: Container, ticket_id: int, unit: str = UNIT) -> None:
     duty = as_user(container, "duty")
     assert duty.post(f"/dashboard/tickets/{ticket_id}/sign-off").status_code == 303
     assert duty.post(f"/dashboard/tickets/{ticket_id}/dispatch", {"unit": unit}).status_code == 303
+    leader = as_user(container, "leader")  # 000 二: the dispatch takes effect when the leader approves it
+    assert leader.post(f"/dashboard/tickets/{ticket_id}/dispatch/approve", {"unit": unit}).status_code == 303
 
 
 def phone_on_page(html: str) -> str:
@@ -54,7 +56,7 @@ def test_a_12389_reporter_is_seen_by_supervisors_only(container: Container) -> N
     ticket_id = add_ticket(container, "M-2", platform="p12389", phone="13912345678")
     for who in ("duty", "leader", "admin"):
         page = as_user(container, who).get(f"/dashboard/tickets/{ticket_id}").text
-        assert phone_on_page(page) == "139****5678" and "仅督察人员可见" in page
+        assert phone_on_page(page) == "保密" and "仅督察人员可见" in page and "5678" not in page
     assert phone_on_page(as_user(container, "supervisor").get(f"/dashboard/tickets/{ticket_id}").text) == "13912345678"
 
 
@@ -120,10 +122,8 @@ def test_the_ticket_page_shows_deadlines_write_backs_timeline_and_linked_tickets
     a = add_ticket(container, "L-1", phone="13700001111", title="小区门口违停", content="小区门口长期违停，影响通行")
     add_ticket(container, "L-2", platform="mailbox", phone="13700001111", title="小区门口违停",
                content="小区门口长期违停，影响通行")
-    duty = as_user(container, "duty")
-    duty.post(f"/dashboard/tickets/{a}/sign-off")
-    duty.post(f"/dashboard/tickets/{a}/dispatch", {"unit": UNIT})
-    page = duty.get(f"/dashboard/tickets/{a}").text
+    dispatch(container, a)  # the duty officer's dispatch, in force once the leader approves it (000 二)
+    page = as_user(container, "duty").get(f"/dashboard/tickets/{a}").text
     assert "L-2" in page and 'id="linked"' in page
     deadlines = page[page.index('id="deadlines"'):page.index('id="evidence"')]
     assert "签收" in deadlines and "按时完成" in deadlines and "响应" in deadlines and "办结" in deadlines

@@ -64,7 +64,7 @@ def test_dispatching_one_ticket_gives_the_case_and_its_other_tickets_the_same_un
     with transaction(sessions) as s:
         actions.sign_off(s, ticket_id=first.id, principal=DUTY, now=NOW)
     with transaction(sessions) as s:
-        actions.dispatch(s, ticket_id=first.id, principal=DUTY, unit="城关派出所", now=NOW)
+        actions.dispatch(s, ticket_id=first.id, principal=DUTY, unit="城关派出所", now=NOW, approval="after")
     with sessions() as s:
         assert s.get_one(TicketRecord, second.id).unit == "城关派出所"
         assert s.get_one(CaseRecord, second.case_id).unit == "城关派出所"

@@ -156,8 +156,8 @@ def approve_reply(sessions: sessionmaker[Session], ticket_id: int) -> None:
         disposition="已责令整改",
         citizen_opinion="诉求人表示满意",
     )
-    with transaction(sessions) as s:
-        actions.draft_reply(s, ticket_id=ticket_id, principal=UNIT, draft=draft, now=NOW)
+    with transaction(sessions) as s:  # the duty office drafts for a ticket not dispatched to a unit
+        actions.draft_reply(s, ticket_id=ticket_id, principal=DUTY, draft=draft, now=NOW)
     with transaction(sessions) as s:
         actions.approve_reply(s, ticket_id=ticket_id, principal=LEADER, now=NOW)
 
@@ -285,11 +285,11 @@ def test_a_reply_is_never_approved_by_a_non_leader(sessions: sessionmaker[Sessio
         is_true="属实", investigation="经核查，反映情况属实。", disposition="已整改", citizen_opinion="满意"
     )
     with transaction(sessions) as s:
-        actions.draft_reply(s, ticket_id=ticket_id, principal=UNIT, draft=draft, now=NOW)
+        actions.draft_reply(s, ticket_id=ticket_id, principal=DUTY, draft=draft, now=NOW)
     from gateway.errors import Forbidden
 
     with pytest.raises(Forbidden), transaction(sessions) as s:
-        actions.approve_reply(s, ticket_id=ticket_id, principal=DUTY, now=NOW)
+        actions.approve_reply(s, ticket_id=ticket_id, principal=UNIT, now=NOW)
     assert [r.action for r in outbox_rows(sessions)] == ["sign"]
 
 

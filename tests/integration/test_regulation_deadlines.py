@@ -103,7 +103,7 @@ def test_the_response_clock_starts_when_the_dispatch_takes_effect_and_a_draft_do
     assert approved["deadlines"]["response"]["rule"] == "002 四(二)"
     at(container, sh(2026, 11, 20, 15))
     draft = {"is_true": "属实", "investigation": "经民警现场核查，反映情况属实。", "disposition": "已责令整改",
-             "citizen_opinion": "诉求人表示认可"}
+             "citizen_opinion": "诉求人表示认可", "resolved": "已解决"}  # 12345 needs its 办理结果
     drafted = post(api, "unit", f"/api/v1/tickets/{tid}/reply", json=draft).json()
     assert drafted["deadlines"]["response"]["state"] == "running"  # a reply draft is no intervention
     at(container, sh(2026, 11, 20, 15, 30))

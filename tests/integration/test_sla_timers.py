@@ -22,10 +22,10 @@ from tests.fakes import FakeAdapter, FakeMapper
 from tests.sla_support import new_ticket, notice, sh, timer_events, timers, utc
 
 DUTY = Principal("值班员甲", frozenset({Role.duty}))
-UNIT = Principal("承办人乙", frozenset({Role.unit}))
+UNIT = Principal("承办人乙", frozenset({Role.unit}), "城关派出所")
 LEADER = Principal("分管领导丙", frozenset({Role.leader}))
 REPLY = ReplyDraft(is_true="属实", investigation="经民警现场核查，反映情况属实。", disposition="已责令整改",
-                   citizen_opinion="诉求人表示认可")
+                   citizen_opinion="诉求人表示认可", resolved="已解决")
 
 
 @pytest.fixture
@@ -57,11 +57,12 @@ def test_timers_start_meet_and_log_who_along_the_bureau_path(sessions: sessionma
 
     # When the duty officer signs, the unit responds, the leader approves and the reply is delivered
     act(sessions, actions.sign_off, tid, sh(2026, 2, 12, 11), principal=DUTY)
-    act(sessions, actions.dispatch, tid, sh(2026, 2, 12, 11, 5), principal=DUTY, unit="城关派出所")
+    act(sessions, actions.dispatch, tid, sh(2026, 2, 12, 11, 5), principal=DUTY, unit="城关派出所",
+        approval="after")
     act(sessions, actions.record_response, tid, sh(2026, 2, 12, 12, 30), principal=UNIT, note="已联系",
         contact_phone="")
-    act(sessions, actions.draft_reply, tid, sh(2026, 2, 24, 9), principal=UNIT, draft=REPLY)
-    act(sessions, actions.approve_reply, tid, sh(2026, 2, 24, 10), principal=LEADER)
+    act(sessions, actions.draft_reply, tid, sh(2026, 2, 24, 9), principal=UNIT, draft=REPLY, review=False)
+    act(sessions, actions.approve_reply, tid, sh(2026, 2, 24, 10), principal=LEADER, review=False)
     deliver_all(sessions, sh(2026, 2, 24, 10, 1))
 
     # Then every timer is met, at the instant of the step that met it, and the log says who
@@ -80,7 +81,8 @@ def test_timers_start_meet_and_log_who_along_the_bureau_path(sessions: sessionma
 def test_a_late_sign_off_is_recorded_as_breached_and_the_api_shows_it(sessions: sessionmaker[Session]) -> None:
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 20, 9))
     act(sessions, actions.sign_off, tid, sh(2026, 11, 21, 9, 30), principal=DUTY)
-    act(sessions, actions.dispatch, tid, sh(2026, 11, 21, 9, 35), principal=DUTY, unit="城关派出所")
+    act(sessions, actions.dispatch, tid, sh(2026, 11, 21, 9, 35), principal=DUTY, unit="城关派出所",
+        approval="after")
     with sessions() as s:
         view = ticket_deadlines(s, s.get_one(TicketRecord, tid), sh(2026, 11, 21, 10))
     assert view["sign_off"]["state"] == "breached" and view["sign_off"]["met_at"] == utc(sh(2026, 11, 21, 9, 30))
@@ -142,10 +144,11 @@ def test_an_extension_without_a_platform_date_adds_the_requested_days(sessions: 
 def test_rework_opens_a_new_cycle_counted_from_the_reopening(sessions: sessionmaker[Session]) -> None:
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 2, 9))
     act(sessions, actions.sign_off, tid, sh(2026, 11, 2, 10), principal=DUTY)
-    act(sessions, actions.dispatch, tid, sh(2026, 11, 2, 10, 5), principal=DUTY, unit="城关派出所")
+    act(sessions, actions.dispatch, tid, sh(2026, 11, 2, 10, 5), principal=DUTY, unit="城关派出所",
+        approval="after")
     act(sessions, actions.record_response, tid, sh(2026, 11, 2, 11), principal=UNIT, note="已联系", contact_phone="")
-    act(sessions, actions.draft_reply, tid, sh(2026, 11, 5, 9), principal=UNIT, draft=REPLY)
-    act(sessions, actions.approve_reply, tid, sh(2026, 11, 5, 10), principal=LEADER)
+    act(sessions, actions.draft_reply, tid, sh(2026, 11, 5, 9), principal=UNIT, draft=REPLY, review=False)
+    act(sessions, actions.approve_reply, tid, sh(2026, 11, 5, 10), principal=LEADER, review=False)
     deliver_all(sessions, sh(2026, 11, 5, 10, 1))
     notice(sessions, tid, "reopened", sh(2026, 11, 10, 9), reason="回访不满意")
 

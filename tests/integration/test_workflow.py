@@ -52,12 +52,21 @@ def signed(api: TestClient, container: Container, external_id: str = "W-1") -> i
     return ticket_id
 
 
+def dispatched(api: TestClient, container: Container, external_id: str = "W-1") -> int:
+    """Signed, dispatched by the duty officer and approved by the leader (000 二)."""
+    ticket_id = signed(api, container, external_id)
+    assert post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT}).is_success
+    assert post(api, "leader", f"/api/v1/tickets/{ticket_id}/dispatch/approve", json={}).is_success
+    return ticket_id
+
+
 def approvals(container: Container) -> list[tuple[str, str]]:
     with container.sessions() as s:
         return [(a.kind, a.state) for a in s.scalars(select(ApprovalRecord).order_by(ApprovalRecord.id))]
 
 
-def test_a_duty_dispatch_takes_effect_at_once_and_waits_for_the_leaders_confirmation(
+@pytest.mark.parametrize("policy", [{"dispatch_approval": "after"}])
+def test_under_the_after_option_a_duty_dispatch_takes_effect_at_once_and_waits_for_the_leaders_confirmation(
     api: TestClient, container: Container
 ) -> None:
     ticket_id = signed(api, container)
@@ -69,8 +78,11 @@ def test_a_duty_dispatch_takes_effect_at_once_and_waits_for_the_leaders_confirma
     assert [e["kind"] for e in moved["events"]][-2:] == ["dispatched", "dispatch_approved"]
 
 
-@pytest.mark.parametrize("policy", [{"dispatch_approval": "before"}])
-def test_under_the_before_policy_a_duty_dispatch_waits_for_the_leader(api: TestClient, container: Container) -> None:
+def test_by_default_a_duty_dispatch_takes_effect_only_when_the_leader_approves_it(
+    api: TestClient, container: Container
+) -> None:
+    """000 二: 经分管局领导审阅后…派单 — the leader reviews before the dispatch, by default."""
+    assert container.settings.dashboard.dispatch_approval == "before"
     ticket_id = signed(api, container)
     proposed = post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT}).json()
     assert proposed["status"] == "signed" and proposed["unit"] is None
@@ -83,12 +95,14 @@ def test_under_the_before_policy_a_duty_dispatch_waits_for_the_leader(api: TestC
     assert post(api, "unit", f"/api/v1/tickets/{ticket_id}/response", json={}).is_success
 
 
+@pytest.mark.parametrize("policy", [{"dispatch_approval": "after"}])
 def test_the_leader_approving_the_reply_also_confirms_a_pending_dispatch(api: TestClient, container: Container) -> None:
     ticket_id = signed(api, container)
     post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
     post(api, "unit", f"/api/v1/tickets/{ticket_id}/reply", json=REPLY)
+    assert post(api, "unit_head", f"/api/v1/tickets/{ticket_id}/reply/review", json={}).is_success
     assert post(api, "leader", f"/api/v1/tickets/{ticket_id}/reply/approve").is_success
-    assert approvals(container) == [("dispatch", "approved")]
+    assert approvals(container) == [("dispatch", "approved"), ("review", "approved")]
 
 
 def test_a_dispatch_to_a_unit_outside_the_directory_is_refused(api: TestClient, container: Container) -> None:
@@ -102,8 +116,7 @@ def test_a_dispatch_to_a_unit_outside_the_directory_is_refused(api: TestClient, 
 def test_a_units_extension_waits_for_the_leader_and_then_goes_to_the_platform(
     api: TestClient, container: Container
 ) -> None:
-    ticket_id = signed(api, container)
-    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    ticket_id = dispatched(api, container)
     asked = post(api, "unit", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 3, "reason": "需调取监控"})
     assert asked.is_success and "extension" not in {o["action"] for o in asked.json()["outbound"]}
     assert approvals(container)[-1] == ("extension", "pending")
@@ -117,26 +130,23 @@ def test_a_units_extension_waits_for_the_leader_and_then_goes_to_the_platform(
 def test_an_extension_asked_less_than_24_hours_before_the_deadline_is_refused(
     api: TestClient, container: Container
 ) -> None:
-    ticket_id = signed(api, container)
-    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    ticket_id = dispatched(api, container)
     container.clock = lambda: NOW + timedelta(days=7, hours=1)  # 27 Nov 11:00; due 27 Nov 23:59:59
     refused = post(api, "unit", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 2, "reason": "来不及了"})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "extension_refused"
     assert "24 小时" in refused.json()["error"]["message"]
-    assert approvals(container) == [("dispatch", "pending")]
+    assert approvals(container) == [("dispatch", "approved")]
 
 
 def test_a_second_extension_in_one_cycle_is_refused(api: TestClient, container: Container) -> None:
-    ticket_id = signed(api, container)
-    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    ticket_id = dispatched(api, container)
     assert post(api, "leader", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 2, "reason": "复杂"}).is_success
     again = post(api, "leader", f"/api/v1/tickets/{ticket_id}/extension", json={"days": 1, "reason": "再延"})
     assert again.status_code == 422 and "最多 1 次" in again.json()["error"]["message"]
 
 
 def test_rework_needs_an_unsatisfied_callback_and_opens_a_new_cycle(api: TestClient, container: Container) -> None:
-    ticket_id = signed(api, container)
-    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    ticket_id = dispatched(api, container)
     with transaction(container.sessions) as s:
         s.execute(update(TicketRecord).values(status="replied", replied_at=NOW,
                                               callback={"satisfaction": "satisfied"}))
@@ -152,8 +162,7 @@ def test_rework_needs_an_unsatisfied_callback_and_opens_a_new_cycle(api: TestCli
 
 def test_evidence_is_checked_by_content_and_linked_to_the_reply(api: TestClient, container: Container,
                                                                 tmp_path: Path) -> None:
-    ticket_id = signed(api, container)
-    post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
+    ticket_id = dispatched(api, container)
     path = f"/api/v1/tickets/{ticket_id}/evidence"
     disguised = post(api, "unit", path, files={"file": ("照片.jpg", EXE, "image/jpeg")})
     assert disguised.status_code == 422 and disguised.json()["error"]["code"] == "unsupported_file"
@@ -189,17 +198,25 @@ def test_an_oversized_evidence_file_is_refused_and_nothing_is_kept(api: TestClie
 
 def test_the_dashboard_walks_a_ticket_from_sign_off_to_the_queued_reply(container: Container) -> None:
     ticket_id = add_ticket(container, "W-UI")
-    duty, unit, leader = Browser(container), Browser(container), Browser(container)
-    duty.login("duty"), unit.login("unit"), leader.login("leader")
+    duty, unit, head, leader = Browser(container), Browser(container), Browser(container), Browser(container)
+    duty.login("duty"), unit.login("unit"), head.login("unit_head"), leader.login("leader")
     base = f"/dashboard/tickets/{ticket_id}"
     duty.post(f"{base}/sign-off")
     duty.post(f"{base}/dispatch", {"unit": UNIT})
-    assert "已派单至城关派出所" in duty.flash()
+    assert "已拟派至城关派出所，待分管领导审批" in duty.flash()
+    assert 'id="form-dispatch-approve"' in leader.get(base).text
+    leader.post(f"{base}/dispatch/approve", {"unit": UNIT})
     unit.post(f"{base}/response", {"note": "已电话联系"})
     unit.post(f"{base}/reply", {**REPLY, "investigation": "短"})
     assert "调查情况" in unit.flash()  # the four parts are checked, with their Chinese names
     unit.post(f"{base}/reply", REPLY)
+    assert 'id="form-approve"' not in leader.get(base).text  # the unit head reviews first (002 三(二))
+    assert 'id="form-review"' in head.get(base).text and 'id="form-review"' not in unit.get(base).text
+    assert f"/dashboard/tickets/{ticket_id}" in head.get("/dashboard/approvals").text
+    head.post(f"{base}/reply/review", {"note": "同意"})
+    assert "已审核" in head.flash()
     assert 'id="form-approve"' in leader.get(base).text and 'id="form-approve"' not in unit.get(base).text
+    assert f"/dashboard/tickets/{ticket_id}" in leader.get("/dashboard/approvals").text
     leader.post(f"{base}/reply/approve")
     with container.sessions() as s:
         actions = s.scalars(select(OutboxRecord.action).order_by(OutboxRecord.id)).all()
@@ -255,9 +272,7 @@ def test_a_reply_names_evidence_only_by_id_of_its_own_ticket_never_by_a_written_
     api: TestClient, container: Container
 ) -> None:
     """Evidence leaves as a signed link to our file: a reference typed into a draft must not become one."""
-    mine, other = signed(api, container, "W-MINE"), signed(api, container, "W-OTHER")
-    for tid in (mine, other):
-        post(api, "duty", f"/api/v1/tickets/{tid}/dispatch", json={"unit": UNIT})
+    mine, other = dispatched(api, container, "W-MINE"), dispatched(api, container, "W-OTHER")
     theirs = post(api, "unit", f"/api/v1/tickets/{other}/evidence", files={"file": ("他案.png", PNG, "image/png")})
     own = post(api, "unit", f"/api/v1/tickets/{mine}/evidence", files={"file": ("本案.png", PNG, "image/png")})
     forged = {"name": "他案.png", "url": f"evidence:{theirs.json()['id']}"}

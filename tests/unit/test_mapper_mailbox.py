@@ -14,6 +14,7 @@ from gateway.schema import (
     AppealType,
     Attachment,
     NoticeKind,
+    ReplyDraft,
     ReplyPayload,
     TicketDraft,
     TicketNotice,
@@ -22,6 +23,7 @@ from gateway.schema import (
     Urgency,
 )
 from mappers.mailbox import MailboxMapper
+from mappers.mailbox.outbound import compose_answer
 from mappers.mailbox.times import from_epoch_ms, to_epoch_ms
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "mailbox"
@@ -400,11 +402,18 @@ def test_reply_becomes_the_answer_with_the_public_reply_as_text() -> None:
     }
 
 
-@pytest.mark.parametrize("verdict", list(Truthfulness))
-def test_a_reply_without_public_text_is_composed_from_the_four_parts(verdict: Truthfulness) -> None:
-    body = mapper.outbound("reply", reply_payload(public_reply="  ", is_true=verdict.value))
+def test_a_reply_without_an_approved_answer_text_is_refused_never_composed_at_send_time() -> None:
+    """000 责任追究 五: the answer is the approved text; composing happens before approval, not here."""
+    with pytest.raises(MappingError) as caught:
+        mapper.outbound("reply", reply_payload(public_reply="  "))
+    assert caught.value.field == "public_reply"
 
-    assert body["text"] == (
+
+@pytest.mark.parametrize("verdict", list(Truthfulness))
+def test_the_answer_composed_for_a_draft_without_public_text_holds_the_four_parts(verdict: Truthfulness) -> None:
+    draft = ReplyDraft.model_validate(reply_payload(public_reply="", is_true=verdict.value))
+
+    assert compose_answer(draft) == (
         f"是否属实：{verdict.value}\n"
         "调查情况：经交警支队夜间蹲守核查，反映情况属实。\n"
         "处置结果：已增设噪音抓拍设备并开展专项整治\n"

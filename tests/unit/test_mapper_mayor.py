@@ -296,8 +296,12 @@ def test_every_verdict_has_its_sfss_code(is_true: str, sfss: str) -> None:
     assert mapper.outbound("reply", {**REPLY, "is_true": is_true})["sfss"] == sfss
 
 
-def test_without_a_public_reply_the_caller_is_sent_the_disposition() -> None:
-    assert mapper.outbound("reply", {**REPLY, "public_reply": ""})["bljg"] == REPLY["disposition"]
+@pytest.mark.parametrize("text", ["", "  "])
+def test_without_an_approved_public_reply_nothing_is_made_up_for_the_caller(text: str) -> None:
+    """000 责任追究 五: bljg is the approved text or nothing (the draft service writes it before approval)."""
+    with pytest.raises(MappingError) as caught:
+        mapper.outbound("reply", {**REPLY, "public_reply": text})
+    assert caught.value.field == "public_reply"
 
 
 def test_an_unverifiable_verdict_has_no_code_on_this_platform() -> None:

@@ -539,3 +539,16 @@ def test_an_unmappable_write_back_is_refused_with_its_field(action: str, payload
         mapper.outbound(action, payload)
 
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    ("missing", "field"),
+    [({"resolved": None}, "resolved"), ({"contacted": None}, "contacted"), ({"public_reply": ""}, "public_reply"),
+     ({"public_reply": "   "}, "public_reply")],
+)
+def test_a_reply_part_the_draft_lacks_is_refused_never_filled_in(missing: dict[str, Any], field: str) -> None:
+    """000 责任追究 五: 已解决, "contacted" or a public text nobody approved never go out in the bureau's name."""
+    with pytest.raises(MappingError) as caught:
+        mapper.outbound("reply", {**REPLY, **missing})
+
+    assert caught.value.field == field

@@ -291,6 +291,28 @@ def test_a_rating_without_an_aware_observation_time_is_refused(observed: str, fi
     assert caught.value.field == field
 
 
+@pytest.mark.parametrize(
+    ("fsdd", "personal"),
+    [
+        (REPORTER[3], True),  # 事发地点 is the reporter's own address
+        ("示例市东湖区湖滨街道人民路88号", True),  # part of it: still points at the reporter's home
+        (" 示例市东湖区湖滨街道人民路88号阳光小区3栋 2单元 ", True),
+        ("示例市东湖区人民路与文化路交叉口", False),  # a street corner: the place of the incident
+        ("", False),
+    ],
+)
+def test_an_incident_place_that_is_the_reporters_address_is_marked_personal_001_5(fsdd: str, personal: bool) -> None:
+    """001 五: the ticket's 地址 is masked like the reporter when the mapper knows it is the reporter's."""
+    draft = snapshot(base_case(fsdd=fsdd))
+    assert draft.address_personal is personal
+    assert draft.citizen.address == REPORTER[3]
+
+
+def test_an_anonymous_reporters_incident_place_is_not_personal() -> None:
+    draft = snapshot(base_case(sfsm="0", jbr="<xm/><sfzh/><lxdh/><dz/>", fsdd=REPORTER[3]))
+    assert draft.address_personal is False and draft.citizen.address is None
+
+
 # -- outbound -------------------------------------------------------------------------------------
 
 SIGNED_AT = "2025-11-22T10:15:00+08:00"
@@ -299,6 +321,8 @@ REPLY: dict[str, Any] = {
     "investigation": "经调取执法记录仪视频，该民警确有态度生硬问题。",
     "disposition": "已对该民警批评教育并责令书面检查",
     "citizen_opinion": "举报人表示认可",
+    "responsibility": "民警郑浩对态度生硬负直接责任",
+    "rectification": "已开展文明执法专题培训，所在单位书面整改",
     "approved_by": "督察支队长王某",
     "approved_at": "2025-11-28T16:00:00+08:00",
 }
@@ -331,28 +355,36 @@ def test_an_extension_of_six_days_is_refused_naming_days() -> None:
     assert (caught.value.field, caught.value.value) == ("days", 6)
 
 
-def test_a_reply_becomes_the_full_verification_report_with_clear_defaults() -> None:
+def test_a_reply_becomes_the_full_verification_report_exactly_as_written() -> None:
+    """001 四(四): 责任认定 and 整改情况 go out as the person wrote them."""
     assert mapper.outbound("reply", REPLY) == {
         "hcjl": "属实",
         "hcqk": REPLY["investigation"],
-        "zrrd": "经核查无需责任认定",
+        "zrrd": REPLY["responsibility"],
         "clqk": REPLY["disposition"],
-        "zgqk": "无",
+        "zgqk": REPLY["rectification"],
         "fkqk": REPLY["citizen_opinion"],
         "spr": "督察支队长王某",
     }
 
 
-def test_responsibility_and_rectification_are_taken_from_the_payload_when_given() -> None:
-    body = mapper.outbound("reply", {**REPLY, "zrrd": "民警郑浩负主要责任", "zgqk": "已开展接处警规范培训"})
-    assert (body["zrrd"], body["zgqk"]) == ("民警郑浩负主要责任", "已开展接处警规范培训")
-
-
-@pytest.mark.parametrize("key", ["zrrd", "zgqk"])
-def test_a_non_text_responsibility_or_rectification_is_refused(key: str) -> None:
+@pytest.mark.parametrize("part", ["responsibility", "rectification"])
+@pytest.mark.parametrize("value", [None, "", "   "])
+def test_a_report_without_responsibility_or_rectification_is_refused_never_defaulted(
+    part: str, value: str | None
+) -> None:
+    """001 四(四), 000 责任追究 五: no 核查报告 goes out with a 责任认定/整改情况 nobody wrote."""
     with pytest.raises(MappingError) as caught:
-        mapper.outbound("reply", {**REPLY, key: 3})
-    assert (caught.value.field, caught.value.value) == (key, 3)
+        mapper.outbound("reply", {**REPLY, part: value})
+    assert caught.value.field == part
+    with pytest.raises(MappingError):
+        mapper.outbound("reply", {k: v for k, v in REPLY.items() if k != part})
+
+
+def test_the_platforms_own_element_names_in_a_payload_are_not_read() -> None:
+    """Only the approved draft's parts count: a ``zrrd`` key smuggled into the payload is ignored."""
+    body = mapper.outbound("reply", {**REPLY, "zrrd": "经核查无需责任认定", "zgqk": "无"})
+    assert (body["zrrd"], body["zgqk"]) == (REPLY["responsibility"], REPLY["rectification"])
 
 
 @pytest.mark.parametrize("verdict", ["属实", "部分属实", "不属实", "无法核实"])

@@ -34,7 +34,8 @@ def test_production_refuses_a_placeholder_secret_and_names_the_setting(monkeypat
     settings = Settings(_env_file=None)  # type: ignore[call-arg]
     with pytest.raises(SystemExit, match="GATEWAY_PLATFORMS__P12345__APP_SECRET"):
         settings.check_secrets()
-    monkeypatch.setenv("GATEWAY_PLATFORMS__P12345__APP_SECRET", "k3Jq9vT2mX8pL4sW")
+    monkeypatch.setenv("GATEWAY_PLATFORMS__P12345__APP_SECRET", "k3Jq9vT2mX8pL4sWe7Rb1Yc5Nd0Hf6Gu")
+    monkeypatch.setenv("GATEWAY_DASHBOARD__COOKIE_SECURE", "true")
     with pytest.raises(SystemExit, match="GATEWAY_PUBLIC_URL"):  # 12345 fetches evidence files by URL
         Settings(_env_file=None).check_secrets()  # type: ignore[call-arg]
     monkeypatch.setenv("GATEWAY_PUBLIC_URL", "https://gateway.example.gov.cn")
@@ -48,5 +49,6 @@ def test_production_refuses_a_placeholder_robot_secret_and_names_the_sink(monkey
         '[{"name": "值班群", "kind": "dingtalk", "url": "https://robot.invalid/send?access_token=k3Jq9vT2",'
         ' "secret": "change-me"}]',
     )
+    monkeypatch.setenv("GATEWAY_DASHBOARD__COOKIE_SECURE", "true")
     with pytest.raises(SystemExit, match="GATEWAY_ALERTS__WEBHOOKS \\(值班群: secret\\)"):
         Settings(_env_file=None).check_secrets()  # type: ignore[call-arg]

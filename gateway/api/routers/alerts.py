@@ -8,13 +8,15 @@ from fastapi import APIRouter, Query
 
 from gateway.alerts.store import list_alerts
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import documented
+from gateway.api.params import Cursor, RowId, cursor_id
 from gateway.api.views import local
 from gateway.services import operations
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables_sla import AlertRecord
 
-router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"])
+router = APIRouter(prefix="/api/v1/alerts", tags=["alerts"], responses=documented(401, 403, 404, 409, 422))
 WATCHERS = (Role.duty, Role.leader, Role.supervisor)
 
 
@@ -49,17 +51,17 @@ def list_feed(
     principal: PrincipalDep,
     state: Literal["active", "acknowledged", "resolved", "all"] = "active",
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
+    cursor: Cursor = None,
 ) -> dict[str, Any]:
     """``state=active`` (default), ``acknowledged``, ``resolved`` or ``all``; page with ``next_cursor``."""
     principal.require(*WATCHERS, action="查看告警")
-    items = list_alerts(session, state=state, limit=limit, before_id=int(cursor) if cursor else None)
+    items = list_alerts(session, state=state, limit=limit, before_id=cursor_id(cursor))
     next_cursor = str(items[-1].id) if len(items) == limit else None
     return {"items": [alert_view(a) for a in items], "next_cursor": next_cursor}
 
 
 @router.post("/{alert_id}/ack", summary="确认告警")
-def ack(alert_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def ack(alert_id: RowId, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Acknowledge: stops the repeats and the escalation of this alert."""
     principal.require(*WATCHERS, action="确认告警")
     with transaction(container.sessions) as session:

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import WRITE
 from gateway.api.views import local
 from gateway.calendar import CalendarYear
 from gateway.errors import DomainError
@@ -18,7 +19,7 @@ from gateway.sla.recompute import load_year
 from gateway.sla.runtime import runtime_for, runtime_for_engine
 from gateway.store.db import transaction
 
-router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"])
+router = APIRouter(prefix="/api/v1/calendar", tags=["calendar"], responses=WRITE)
 
 
 @router.get("/workdays", summary="The due date of N working (or calendar) days after a date")
@@ -31,15 +32,18 @@ def workdays(
 ) -> dict[str, Any]:
     """Counted from the day after ``start``, as every deadline is; 0 is 当日, ``start`` itself even on a rest
     day (000 限时办结 一). Provisional when the count touches a year whose State Council notice is not
-    loaded (such a year rests on the statutory festivals only)."""
+    loaded (such a year rests on the statutory festivals only). A count past 9999-12-31 is a 422."""
     calendar = runtime_for(session).calendar(session)
-    if days == 0 or unit == "calendar_days":
-        due = start + timedelta(days=days)
-        return {"due_date": due.isoformat(), "provisional": False, "unit": unit,
-                "holiday": calendar.holiday_name(due)}
-    result = calendar.add_workdays(start, days)
-    return {"due_date": result.due_date.isoformat(), "provisional": result.provisional, "unit": unit,
-            "holiday": calendar.holiday_name(result.due_date)}
+    try:
+        if days == 0 or unit == "calendar_days":
+            due, provisional = start + timedelta(days=days), False
+        else:
+            result = calendar.add_workdays(start, days)
+            due, provisional = result.due_date, result.provisional
+    except (OverflowError, ValueError) as exc:  # counting past 9999-12-31
+        raise DomainError(f"日期超出可计算范围 (date out of range: {exc})", code="invalid_request", status=422) from exc
+    return {"due_date": due.isoformat(), "provisional": provisional, "unit": unit,
+            "holiday": calendar.holiday_name(due)}
 
 
 @router.get("/years", summary="Calendar years in use")

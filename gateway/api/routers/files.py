@@ -12,18 +12,23 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 
 from gateway.api.deps import ContainerDep
+from gateway.api.errors import documented
+from gateway.api.params import RowId
 from gateway.errors import NotFound
 from gateway.services import evidence
 from gateway.services.signing import evidence_links
 from gateway.store.db import transaction
 from gateway.store.users import add_audit
 
-router = APIRouter(tags=["files"])
+router = APIRouter(tags=["files"], responses=documented(403, 404, 422))
+# The type is the one sniffed at upload: no browser may guess another (a "PNG" that is HTML), and
+# were one to render it anyway, it runs in a sandbox with nothing allowed.
+FILE_HEADERS = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "default-src 'none'; sandbox"}
 
 
 @router.get("/files/evidence/{evidence_id}", summary="证据文件（平台凭签名链接下载）")
 def evidence_file(
-    evidence_id: int, request: Request, container: ContainerDep,
+    evidence_id: RowId, request: Request, container: ContainerDep,
     expires: int = Query(description="Unix time the link expires"), sig: str = Query(max_length=64),
 ) -> FileResponse:
     """The file, when the link is ours, for this file, and not expired (else 403)."""
@@ -40,4 +45,4 @@ def evidence_file(
     if not path.is_file():
         raise NotFound(f"证据文件不存在 (evidence {evidence_id} missing from storage)")
     disposition = f"attachment; filename=\"evidence-{record.id}.{record.kind}\"; filename*=UTF-8''{quote(record.name)}"
-    return FileResponse(path, media_type=record.mime, headers={"Content-Disposition": disposition})
+    return FileResponse(path, media_type=record.mime, headers={"Content-Disposition": disposition, **FILE_HEADERS})

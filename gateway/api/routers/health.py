@@ -19,7 +19,8 @@ def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Readiness: database and broker")
+@router.get("/readyz", summary="Readiness: database and broker",
+            responses={503: {"description": "the database or the broker does not answer"}})
 def readyz(container: ContainerDep) -> JSONResponse:
     """503 until both the database and the broker answer."""
     checks: dict[str, Any] = {}

@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from functools import partial
+from typing import Any
 
 import anyio.to_thread
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
 from gateway.bootstrap import Container
 from gateway.errors import MappingError, SignatureError
-from gateway.services import inbound
+from gateway.services import inbound, storable
 from gateway.services.group_commit import GroupCommitter
 from gateway.store.db import make_engine, transaction
 
@@ -43,7 +46,30 @@ async def _read_limited(request: Request, limit: int) -> bytes | None:
     return b"".join(chunks)
 
 
-@router.post("/inbound/{platform}", summary="Platform webhook (push)")
+class PlatformAnswer(BaseModel):
+    """The platform's own answer shape (PLATFORMS.md §1): ``code`` 0 is success, anything else a refusal."""
+
+    code: int
+    message: str
+
+
+def _documented(**answers: str) -> dict[int | str, dict[str, Any]]:
+    return {int(status[1:]): {"model": PlatformAnswer, "description": text} for status, text in answers.items()}
+
+
+@router.post(
+    "/inbound/{platform}", summary="Platform webhook (push)",
+    responses=_documented(
+        s200="stored (code 0), or kept as a failed row for review when the database could not hold it as sent",
+        s400="signed but malformed: kept for review (code 40001)",
+        s401="signature, timestamp or nonce refused (code 40100)",
+        s404="unknown or pull-only platform (code 40400)",
+        s413="body too large (code 41300)",
+        s503="the event could not be stored now; the platform re-sends it (code 50300)",
+    ),
+    openapi_extra={"requestBody": {"required": True, "description": "The platform's signed event, as sent",
+                                   "content": {"application/json": {"schema": {"type": "object"}}}}},
+)
 async def receive_push(platform: str, request: Request) -> JSONResponse:
     """Durably store one pushed event; the platform re-sends until it gets ``{"code": 0}``."""
     # The container straight from the app, not through a dependency: on the hottest path, solving a
@@ -64,8 +90,15 @@ async def receive_push(platform: str, request: Request) -> JSONResponse:
     try:
         item = verifier.parse(body)
     except MappingError as exc:  # signed but not an event: keep it, visible as failed (rare, so no batching)
-        await anyio.to_thread.run_sync(_store_malformed, container, platform, nonce, body, str(exc))
-        return _answer(400, 40001, f"malformed event, kept for review: {exc}")
+        keep = partial(inbound.store_malformed, platform=platform, body=body, error=str(exc))
+        return await _keep_failed(container, platform, nonce, keep, _answer(
+            400, 40001, f"malformed event, kept for review: {exc}"))
+    if (problem := storable.item_problem(item)) is not None:
+        # An event the database would refuse (over-long id, NUL, lone surrogate): a 503 would have the
+        # platform re-send it forever. Kept as a failed row naming the field, and answered 200.
+        keep = partial(inbound.store_refused, platform=platform, item=item, problem=problem, source="push")
+        return await _keep_failed(container, platform, nonce, keep, _answer(
+            200, 0, f"accepted, kept as failed for review: {problem}"))
     try:
         await committer(container).submit(inbound.Push(platform, nonce, item))
     except SignatureError as exc:
@@ -113,8 +146,21 @@ def _ring(container: Container, _pushes: list[inbound.Push], outcomes: list[obje
     container.doorbell.inbox([o for o in outcomes if isinstance(o, int)])
 
 
-def _store_malformed(container: Container, platform: str, nonce: str, body: bytes, error: str) -> None:
-    now = container.clock()
-    with transaction(container.sessions) as session:
-        inbound.claim_nonce(session, platform=platform, nonce=nonce, now=now)
-        inbound.store_malformed(session, platform=platform, body=body, error=error, now=now)
+async def _keep_failed(container: Container, platform: str, nonce: str, keep: Callable[..., object],
+                       answer: JSONResponse) -> JSONResponse:
+    """Claim the nonce and keep a push as a failed inbox row (rare, so in its own transaction)."""
+    def store() -> None:
+        now = container.clock()
+        with transaction(container.sessions) as session:
+            inbound.claim_nonce(session, platform=platform, nonce=nonce, now=now)
+            keep(session, now=now)
+
+    try:
+        await anyio.to_thread.run_sync(store)
+    except SignatureError as exc:  # the nonce of a signed push seen before: a replay, as for any push
+        log.warning("rejected push on %s: %s", platform, exc)
+        return _answer(401, 40100, str(exc))
+    except Exception as exc:
+        log.error("push on %s not stored: %s", platform, type(exc).__name__)
+        return _answer(503, 50300, "temporarily unable to store the event; please re-send")
+    return answer

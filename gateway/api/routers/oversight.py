@@ -13,12 +13,14 @@ from fastapi import APIRouter
 from pydantic import AwareDatetime, BaseModel, Field
 
 from gateway.api.deps import ContainerDep, PrincipalDep
+from gateway.api.errors import WRITE
+from gateway.api.params import RowId
 from gateway.api.routers.tickets import _act
 from gateway.services import oversight
 from gateway.sla.runtime import runtime_for_engine
 from gateway.sla.table import policy_table
 
-router = APIRouter(prefix="/api/v1", tags=["deadlines"])
+router = APIRouter(prefix="/api/v1", tags=["deadlines"], responses=WRITE)
 
 
 class OrderBody(BaseModel):
@@ -43,20 +45,21 @@ class PlanBody(BaseModel):
 
 
 @router.post("/tickets/{ticket_id}/supervise", summary="督办 / 催办")
-def supervise(ticket_id: int, body: OrderBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def supervise(ticket_id: RowId, body: OrderBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Issue the bureau's own 督办 or 催办 with a deadline and a note (leader/supervisor); it is timed."""
     due: datetime = body.due_at
     return _act(container, principal, ticket_id, oversight.issue_order, order=body.order, due_at=due, note=body.note)
 
 
 @router.post("/tickets/{ticket_id}/complex", summary="认定复杂问题")
-def mark_complex(ticket_id: int, body: ComplexBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def mark_complex(ticket_id: RowId, body: ComplexBody, principal: PrincipalDep,
+                 container: ContainerDep) -> dict[str, Any]:
     """Mark the ticket complex or withdraw it (duty/leader), before its resolution deadline has passed."""
     return _act(container, principal, ticket_id, oversight.mark_complex, complex_=body.complex, reason=body.reason)
 
 
 @router.post("/tickets/{ticket_id}/plan", summary="提出解决方案")
-def plan(ticket_id: int, body: PlanBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def plan(ticket_id: RowId, body: PlanBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Record the plan for a complex ticket (unit); it goes to the platform as a progress report."""
     return _act(container, principal, ticket_id, oversight.submit_plan, plan=body.plan)
 

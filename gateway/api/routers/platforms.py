@@ -8,6 +8,8 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import documented
+from gateway.api.params import RowId
 from gateway.api.views import local
 from gateway.services import inbound
 from gateway.services.health import platform_health
@@ -15,13 +17,13 @@ from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import InboxRecord
 
-router = APIRouter(tags=["platforms"])
+router = APIRouter(tags=["platforms"], responses=documented(401, 403, 404, 409, 422))
 
 
 @router.get("/api/v1/platforms/health", summary="Per-platform health")
 def health(session: SessionDep, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Last successful poll, errors, circuit state, outbox backlog and its oldest age, per platform."""
-    principal.require(Role.duty, Role.leader, Role.supervisor, action="查看平台状态")
+    principal.require(Role.duty, Role.leader, Role.supervisor, Role.admin, action="查看平台状态")
     items = platform_health(session, now=container.clock(), enabled=set(container.settings.platforms.enabled()))
     for item in items:
         for key in ("last_poll_ok_at", "circuit_open_until", "last_delivery_ok_at"):
@@ -48,7 +50,7 @@ def list_inbox(
 
 
 @router.post("/api/v1/inbox/{row_id}/replay", summary="Replay a failed inbound event")
-def replay_inbox(row_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def replay_inbox(row_id: RowId, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Map the stored raw event again (after a mapper fix); nothing is re-fetched from the platform."""
     principal.require(Role.duty, Role.admin, action="重放入站事件")
     with transaction(container.sessions) as session:

@@ -10,18 +10,22 @@ from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import WRITE
+from gateway.api.params import Cursor, RowId, cursor_id
 from gateway.api.views import ticket_detail, ticket_summary
 from gateway.bootstrap import Container
 from gateway.principal import Principal
-from gateway.schema import ReplyDraft
-from gateway.services import actions, suspension
+from gateway.schema import AppealType, ReplyDraft, TicketStatus
+from gateway.services import actions, replies, suspension
 from gateway.services.deadlines import deadlines_for
-from gateway.services.linking import case_view
-from gateway.settings import Role
+from gateway.services.linking import case_view, visible_events
 from gateway.store.db import transaction
 from gateway.store.tickets import get_ticket, list_events, list_outbound, list_tickets, ticket_query
 
-router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"])
+router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=WRITE)
+
+# The deadlines a ticket shows by name (``gateway.services.deadlines``); any other name is a 422.
+TimerName = Literal["sign_off", "dispatch", "response", "first_feedback", "plan", "resolution", "supervision"]
 
 
 class TicketPage(BaseModel):
@@ -89,10 +93,8 @@ class ProgressBody(BaseModel):
 
 
 def _visible(principal: Principal) -> str | None:
-    # A unit user sees its own unit's tickets only.
-    if principal.unit and not principal.has(Role.duty, Role.leader, Role.supervisor):
-        return principal.unit
-    return None
+    # A unit user sees its own unit's tickets only; no role (or a unit role without a unit) sees nothing.
+    return principal.unit_scope()
 
 
 @router.get("", response_model=TicketPage, summary="The unified queue")
@@ -101,21 +103,19 @@ def list_queue(
     principal: PrincipalDep,
     container: ContainerDep,
     platform: str | None = None,
-    status: Annotated[list[str] | None, Query()] = None,
-    appeal_type: str | None = None,
-    timer: Annotated[
-        str | None, Query(pattern="^(sign_off|dispatch|response|first_feedback|plan|resolution|supervision)$")
-    ] = None,
+    status: Annotated[list[TicketStatus] | None, Query()] = None,
+    appeal_type: AppealType | None = None,
+    timer: TimerName | None = None,
     breached: bool | None = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    cursor: Annotated[str | None, Query(pattern=r"^\d+$")] = None,
+    cursor: Cursor = None,
 ) -> TicketPage:
     """Newest first; filter by platform, status, appeal type, text; ``breached`` looks at ``timer``."""
     stmt = ticket_query(platform=platform, status=status, appeal_type=appeal_type, unit=_visible(principal), q=q)
     now = container.clock()
     items: list[dict[str, Any]] = []
-    before = int(cursor) if cursor else None
+    before = cursor_id(cursor)
     # Timer filters are computed, so page through the filtered query until the page is full.
     while len(items) < limit:
         batch = list_tickets(session, stmt, limit=limit, before_id=before)
@@ -148,14 +148,15 @@ def _detail(container: Container, session: Session, principal: Principal, ticket
         raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
     return ticket_detail(
         ticket, principal, container.clock(),
-        events=list_events(session, ticket_id=ticket_id),
+        events=visible_events(session, ticket=ticket, events=list_events(session, ticket_id=ticket_id),
+                              principal=principal),
         outbound=list_outbound(session, ticket_id=ticket_id),
-        case=case_view(session, ticket=ticket),
+        case=case_view(session, ticket=ticket, principal=principal),
     )
 
 
 @router.get("/{ticket_id}", summary="One ticket with deadlines, timeline and write-backs")
-def get_one(ticket_id: int, session: SessionDep, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def get_one(ticket_id: RowId, session: SessionDep, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """The ticket; personal data masked unless the caller's role may see it."""
     return _detail(container, session, principal, ticket_id)
 
@@ -170,33 +171,34 @@ def _act(container: Container, principal: Principal, ticket_id: int, use_case: C
 
 
 @router.post("/{ticket_id}/sign-off", summary="签收")
-def sign_off(ticket_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def sign_off(ticket_id: RowId, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Sign the ticket off on the platform (duty)."""
     return _act(container, principal, ticket_id, actions.sign_off)
 
 
 @router.post("/{ticket_id}/return", summary="退回")
-def return_ticket(ticket_id: int, body: ReturnBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def return_ticket(ticket_id: RowId, body: ReturnBody, principal: PrincipalDep,
+                  container: ContainerDep) -> dict[str, Any]:
     """Return a ticket that is not ours, with the reason (duty)."""
     return _act(container, principal, ticket_id, actions.request_return, reason=body.reason, target=body.target)
 
 
 @router.post("/{ticket_id}/dispatch", summary="派单")
-def dispatch(ticket_id: int, body: DispatchBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def dispatch(ticket_id: RowId, body: DispatchBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Hand the ticket to one handling unit (duty/leader); a duty dispatch is confirmed by a leader."""
     return _act(container, principal, ticket_id, actions.dispatch, unit=body.unit,
                 approval=container.settings.dashboard.dispatch_approval)
 
 
 @router.post("/{ticket_id}/response", summary="先行联系 / 响应")
-def respond(ticket_id: int, body: ResponseBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def respond(ticket_id: RowId, body: ResponseBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Record the first contact with the citizen (unit)."""
     return _act(container, principal, ticket_id, actions.record_response, note=body.note,
                 contact_phone=body.contact_phone, how=body.how)
 
 
 @router.post("/{ticket_id}/progress", summary="阶段反馈")
-def progress(ticket_id: int, body: ProgressBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def progress(ticket_id: RowId, body: ProgressBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Send a progress note to the platform (unit)."""
     return _act(container, principal, ticket_id, actions.report_progress, note=body.note)
 
@@ -210,39 +212,57 @@ class ReplyBody(ReplyDraft):
 
 
 @router.post("/{ticket_id}/reply", summary="起草答复")
-def draft_reply(ticket_id: int, body: ReplyBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
-    """Save the reply draft with its four required parts (unit); it waits for a leader's approval."""
+def draft_reply(ticket_id: RowId, body: ReplyBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Save the reply draft with its four required parts (unit); 12389 also needs ``responsibility`` (责任认定)
+    and ``rectification`` (整改情况), 12345 ``resolved`` — 422 naming the part when missing. It waits for the
+    unit head's review (when enabled) and a leader's approval."""
     draft = ReplyDraft.model_validate(body.model_dump(exclude={"evidence_ids"}))
-    return _act(container, principal, ticket_id, actions.draft_reply, draft=draft, evidence_ids=body.evidence_ids)
+    return _act(container, principal, ticket_id, actions.draft_reply, draft=draft, evidence_ids=body.evidence_ids,
+                review=container.settings.dashboard.unit_head_review)
+
+
+@router.post("/{ticket_id}/reply/review", summary="部门负责人审核答复")
+def review_reply(ticket_id: RowId, body: NoteBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """The head of the ticket's unit reviews the draft before the leader (unit_head; not the drafter)."""
+    return _act(container, principal, ticket_id, replies.review_reply, note=body.note)
+
+
+@router.post("/{ticket_id}/reply/review/send-back", summary="部门负责人退回修改")
+def send_back_review(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep,
+                     container: ContainerDep) -> dict[str, Any]:
+    """The unit head sends the draft back to the unit's officer with a reason (unit_head)."""
+    return _act(container, principal, ticket_id, replies.send_back_review, reason=body.reason)
 
 
 @router.post("/{ticket_id}/reply/approve", summary="审批答复")
-def approve_reply(ticket_id: int, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
-    """Approve the draft (leader only); only then is the reply queued to the platform."""
-    return _act(container, principal, ticket_id, actions.approve_reply)
+def approve_reply(ticket_id: RowId, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+    """Approve the draft (a leader who neither drafted nor reviewed it); only then is it queued to the platform."""
+    return _act(container, principal, ticket_id, actions.approve_reply,
+                review=container.settings.dashboard.unit_head_review)
 
 
 @router.post("/{ticket_id}/reply/send-back", summary="退回修改")
-def send_back(ticket_id: int, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def send_back(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Send the draft back to the unit with a reason (leader)."""
     return _act(container, principal, ticket_id, actions.send_back_reply, reason=body.reason)
 
 
 @router.post("/{ticket_id}/extension", summary="申请延期")
-def extension(ticket_id: int, body: ExtensionBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def extension(ticket_id: RowId, body: ExtensionBody, principal: PrincipalDep,
+              container: ContainerDep) -> dict[str, Any]:
     """Ask the platform for more time (unit/leader)."""
     return _act(container, principal, ticket_id, actions.request_extension, days=body.days, reason=body.reason,
                 report=body.report)
 
 
 @router.post("/{ticket_id}/suspend", summary="延期挂单")
-def suspend(ticket_id: int, body: SuspendBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def suspend(ticket_id: RowId, body: SuspendBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Stop the resolution clock for a matter that needs more than three months (leader)."""
     return _act(container, principal, ticket_id, suspension.suspend, reason_code=body.reason_code, note=body.note,
                 chief=body.chief, expected_days=body.expected_days)
 
 
 @router.post("/{ticket_id}/resume", summary="解除挂单")
-def resume(ticket_id: int, body: NoteBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def resume(ticket_id: RowId, body: NoteBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Start the resolution clock again; the deadline moves by the suspended time (leader)."""
     return _act(container, principal, ticket_id, suspension.resume, note=body.note)

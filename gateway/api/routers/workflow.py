@@ -6,24 +6,27 @@ the worker for its outbox rows after commit.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, File, Form, UploadFile
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
+from gateway.api.errors import WRITE
+from gateway.api.params import RowId
 from gateway.api.routers.tickets import ReasonBody, _act, _visible
 from gateway.api.views import local
 from gateway.errors import Forbidden, NotFound
 from gateway.services import decisions, evidence
 from gateway.settings import Role
 from gateway.store.db import transaction
+from gateway.store.tables import TicketRecord
 from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord
 from gateway.store.tickets import get_ticket
 from gateway.store.units import list_units
 
-router = APIRouter(prefix="/api/v1", tags=["workflow"])
+router = APIRouter(prefix="/api/v1", tags=["workflow"], responses=WRITE)
 
 
 class DispatchApproval(BaseModel):
@@ -47,40 +50,40 @@ def evidence_view(record: EvidenceRecord) -> dict[str, Any]:
 
 
 @router.post("/tickets/{ticket_id}/dispatch/approve", summary="批准派单 / 改派")
-def approve_dispatch(ticket_id: int, body: DispatchApproval, principal: PrincipalDep,
+def approve_dispatch(ticket_id: RowId, body: DispatchApproval, principal: PrincipalDep,
                      container: ContainerDep) -> dict[str, Any]:
     """The leader approves a pending dispatch, optionally to another unit (leader)."""
     return _act(container, principal, ticket_id, decisions.approve_dispatch, unit=body.unit, note=body.note)
 
 
 @router.post("/tickets/{ticket_id}/dispatch/reject", summary="驳回派单建议")
-def reject_dispatch(ticket_id: int, body: ReasonBody, principal: PrincipalDep,
+def reject_dispatch(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep,
                     container: ContainerDep) -> dict[str, Any]:
     """The leader rejects a dispatch proposal that has not taken effect (leader)."""
     return _act(container, principal, ticket_id, decisions.reject_dispatch, reason=body.reason)
 
 
 @router.post("/tickets/{ticket_id}/extension/approve", summary="批准延期")
-def approve_extension(ticket_id: int, body: Note, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def approve_extension(ticket_id: RowId, body: Note, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """The leader approves a unit's extension request; it goes to the platform (leader)."""
     return _act(container, principal, ticket_id, decisions.approve_extension, note=body.note)
 
 
 @router.post("/tickets/{ticket_id}/extension/reject", summary="驳回延期")
-def reject_extension(ticket_id: int, body: ReasonBody, principal: PrincipalDep,
+def reject_extension(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep,
                      container: ContainerDep) -> dict[str, Any]:
     """The leader refuses a unit's extension request (leader)."""
     return _act(container, principal, ticket_id, decisions.reject_extension, reason=body.reason)
 
 
 @router.post("/tickets/{ticket_id}/rework", summary="重办")
-def rework(ticket_id: int, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
+def rework(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Send an answered ticket with an unsatisfied callback back to its unit (duty/leader)."""
     return _act(container, principal, ticket_id, decisions.mark_rework, reason=body.reason)
 
 
 @router.post("/tickets/{ticket_id}/evidence", summary="上传证据")
-def upload_evidence(ticket_id: int, file: Annotated[UploadFile, File()], principal: PrincipalDep,
+def upload_evidence(ticket_id: RowId, file: Annotated[UploadFile, File()], principal: PrincipalDep,
                     container: ContainerDep, note: Annotated[str, Form(max_length=500)] = "") -> dict[str, Any]:
     """Keep an evidence file, checked by content and size (unit/duty)."""
     settings = container.settings.dashboard
@@ -96,7 +99,7 @@ def upload_evidence(ticket_id: int, file: Annotated[UploadFile, File()], princip
 
 
 @router.get("/tickets/{ticket_id}/evidence", summary="证据列表")
-def list_evidence(ticket_id: int, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
+def list_evidence(ticket_id: RowId, session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """A ticket's evidence files (metadata)."""
     ticket = get_ticket(session, ticket_id)
     if (unit := _visible(principal)) is not None and ticket.unit != unit:
@@ -105,10 +108,14 @@ def list_evidence(ticket_id: int, session: SessionDep, principal: PrincipalDep) 
 
 
 @router.get("/approvals", summary="待审批事项")
-def approvals(session: SessionDep, principal: PrincipalDep, state: str = "pending") -> dict[str, Any]:
-    """Dispatch and extension requests by state, oldest first (leader/duty/supervisor)."""
-    principal.require(Role.leader, Role.duty, Role.supervisor, action="查看待审批事项")
+def approvals(session: SessionDep, principal: PrincipalDep,
+              state: Literal["pending", "approved", "rejected", "cancelled"] = "pending") -> dict[str, Any]:
+    """Dispatch, extension and reply-review requests by state, oldest first (leader/duty/supervisor; a unit head
+    sees its own unit's)."""
+    principal.require(Role.leader, Role.duty, Role.supervisor, Role.unit_head, action="查看待审批事项")
     stmt = select(ApprovalRecord).where(ApprovalRecord.state == state).order_by(ApprovalRecord.id).limit(500)
+    if (scope := principal.unit_scope()) is not None:
+        stmt = stmt.join(TicketRecord, TicketRecord.id == ApprovalRecord.ticket_id).where(TicketRecord.unit == scope)
     return {"items": [
         {"id": a.id, "ticket_id": a.ticket_id, "kind": a.kind, "state": a.state, "requested_by": a.requested_by,
          "requested_at": local(a.requested_at), "detail": a.detail, "decided_by": a.decided_by,

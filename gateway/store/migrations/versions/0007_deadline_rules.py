@@ -1,7 +1,7 @@
 """sla_timers: the binding deadline's rule, source and external limits; tickets: 复杂 (complex) flag
 
-Revision ID: 0005_deadline_rules
-Revises: 0004_suspension
+Revision ID: 0007_deadline_rules
+Revises: 0006_login_throttle
 Create Date: 2026-11-23 09:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0005_deadline_rules"
-down_revision = "0004_suspension"
+revision = "0007_deadline_rules"
+down_revision = "0006_login_throttle"
 branch_labels = None
 depends_on = None
 
