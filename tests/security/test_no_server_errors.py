@@ -48,6 +48,9 @@ def error_of(response: Any) -> dict[str, Any]:
     ("POST", "/api/v1/inbox/12345/replay", 404),
     ("POST", "/api/v1/outbound/12345/replay", 404),
     ("GET", "/api/v1/calendar/workdays?start=9999-12-31&days=366", 422),
+    ("GET", "/api/v1/calendar/workdays?start=9999-12-31&days=1&unit=calendar_days", 422),
+    ("GET", "/api/v1/calendar/workdays?start=2026-11-20&days=1&unit=foo", 422),
+    ("GET", "/api/v1/tickets?timer=foo", 422),
     ("GET", "/api/v1/tickets?status=foo", 422),
     ("GET", "/api/v1/tickets?appeal_type=foo", 422),
     ("GET", "/api/v1/approvals?state=foo", 422),
@@ -110,3 +113,16 @@ def test_dashboard_pages_and_forms_with_ids_past_64_bits_are_422_pages(container
     duty = Browser(container)  # admin signs nothing off (roles fail closed): the duty officer's form
     duty.login("duty")
     assert duty.post(f"/dashboard/tickets/{HUGE}/sign-off").status_code == 422
+
+
+@pytest.mark.parametrize(("action", "body"), [
+    ("supervise", {"order": "督办", "due_at": "2026-11-25T17:00:00+08:00", "note": "请于25日前办结回复"}),
+    ("complex", {"reason": "涉及多部门联动"}),
+    ("plan", {"plan": "会同城管联合整治，预计月底办结"}),
+])
+def test_the_deadline_routes_refuse_ids_past_64_bits_with_a_422_naming_the_id(api: TestClient, action: str,
+                                                                           body: dict[str, Any]) -> None:
+    # 督办/催办 (000 限时办结 二), 复杂问题 and its plan (002 工作要求(二)) take a row id like every ticket route.
+    response = api.post(f"/api/v1/tickets/{HUGE}/{action}", json=body, headers=token("leader"))
+    assert response.status_code == 422, response.text
+    assert "ticket_id" in error_of(response)["message"]
