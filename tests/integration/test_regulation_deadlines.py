@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from gateway.api.app import create_app
 from gateway.bootstrap import Container
 from gateway.principal import Principal
-from gateway.services import actions, oversight
+from gateway.services import actions, decisions, oversight
 from gateway.services.reports import build_report
 from gateway.settings import AlertSettings, DashboardSettings, Role, SlaSettings
 from gateway.sla import runtime as sla_runtime
@@ -143,6 +143,26 @@ def test_the_dispatch_deadline_is_nine_the_next_working_day_and_alerts_like_the_
     assert {("dispatch", 50), ("dispatch", 75), ("dispatch", 90), ("dispatch", 100)} <= fired
     breach = next(a for a in alerts(sessions) if a.timer_kind == "dispatch" and a.kind == "breach")
     assert "派单" in breach.message
+
+
+def test_a_proposed_dispatch_meets_neither_the_dispatch_nor_starts_the_response_until_the_leader_approves_000_二(
+    db_url: str,
+) -> None:
+    # 000 统一派单 二: 经分管局领导审阅后…于第二日9时前进行派单 — the leader's review comes before the dispatch and
+    # both fall within the time; 002 四(二): the unit's 2 hours run from when it receives the order.
+    sessions = make_session_factory(make_engine(db_url))
+    tid = new_ticket(sessions, issued_at=sh(2026, 11, 20, 10))  # Friday: dispatch due Monday 9:00
+    act(sessions, actions.sign_off, tid, sh(2026, 11, 20, 11), principal=DUTY)
+    act(sessions, actions.dispatch, tid, sh(2026, 11, 23, 8, 30), principal=DUTY, unit="城关派出所",
+        approval="before")
+    proposed = timers(sessions, tid)
+    assert proposed["dispatch"].state == "running" and proposed["dispatch"].met_at is None
+    assert "response" not in proposed  # the unit has no order yet
+    act(sessions, decisions.approve_dispatch, tid, sh(2026, 11, 23, 9, 30), principal=LEADER)
+    got = timers(sessions, tid)
+    assert got["dispatch"].met_at == utc(sh(2026, 11, 23, 9, 30)) and got["dispatch"].state == "breached"
+    assert got["response"].started_at == utc(sh(2026, 11, 23, 9, 30))
+    assert got["response"].due_at == utc(sh(2026, 11, 23, 11, 30)) and got["response"].state == "running"
 
 
 def test_an_extension_asked_in_time_on_friday_is_not_refused_at_mondays_approval_000_限时办结_二(
