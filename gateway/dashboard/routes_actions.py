@@ -12,14 +12,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.render import back, login_of
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
-from gateway.schema import ReplyDraft
+from gateway.schema import SHANGHAI, ReplyDraft
 from gateway.services import actions, decisions, oversight, replies, suspension
 from gateway.settings import Role
-from gateway.sla.deadlines import SHANGHAI
 from gateway.store.db import transaction
 
 router = APIRouter(prefix=f"{DASHBOARD}/tickets/{{ticket_id}}")

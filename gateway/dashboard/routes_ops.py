@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from gateway.api.routers.tickets import _visible as visible_unit
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.render import back, login_of, page, require
 from gateway.dashboard.routes_auth import client_ip
 from gateway.dashboard.security import DASHBOARD

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import PlatformAdapter, SendResult
+from gateway.catalogue import takes_files
 from gateway.errors import (
     GatewayError,
     MappingError,
@@ -21,7 +21,7 @@ from gateway.errors import (
     RateLimited,
     TransientError,
 )
-from gateway.platforms import REGISTRY
+from gateway.ports import Mapper, PlatformAdapter, SendResult
 from gateway.schema import OutboundState, TicketStatus
 from gateway.services import circuit
 from gateway.services.evidence import EvidenceLinks, resolve_links
@@ -31,7 +31,6 @@ from gateway.settings import OutboxSettings
 from gateway.store import outbox
 from gateway.store.db import transaction
 from gateway.store.tickets import add_event, get_ticket
-from mappers.base import Mapper
 
 log = logging.getLogger(__name__)
 S = OutboundState
@@ -116,8 +115,7 @@ def _attempt(
         if adapter is None or mapper is None:
             raise PermanentError(f"platform {claim.platform!r} is not enabled in this deployment")
         payload = claim.payload
-        spec = REGISTRY.get(claim.platform)
-        if spec is not None and spec.takes_files:  # the platform fetches evidence files by URL
+        if takes_files(claim.platform):  # the platform fetches evidence files by URL
             payload = resolve_links(payload, links, issued=claim.created_at or clock())
         body = mapper.outbound(claim.action, payload)
         result: SendResult | None = None

@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import MappingError
+from gateway.ports import Mapper
 from gateway.schema import NoticeKind, TicketDraft, TicketNotice, TicketStatus
 from gateway.services import storable
 from gateway.services.lifecycle import ticket_changed
@@ -20,7 +21,6 @@ from gateway.store.db import transaction
 from gateway.store.sql import insert_ignore
 from gateway.store.tables import InboxRecord, TicketRecord
 from gateway.store.tickets import add_event, find_ticket
-from mappers.base import Mapper
 
 log = logging.getLogger(__name__)
 

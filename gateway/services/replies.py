@@ -22,8 +22,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.catalogue import label, public_text, reply_parts
 from gateway.errors import DomainError, Forbidden
-from gateway.platforms import label, public_text, reply_parts
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft, TicketStatus
 from gateway.services.lifecycle import ticket_changed

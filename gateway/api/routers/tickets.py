@@ -13,7 +13,7 @@ from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
 from gateway.api.errors import WRITE
 from gateway.api.params import Cursor, RowId, cursor_id
 from gateway.api.views import ticket_detail, ticket_summary
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.principal import Principal
 from gateway.schema import AppealType, ReplyDraft, TicketStatus
 from gateway.services import actions, replies, suspension
