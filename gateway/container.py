@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,7 +25,22 @@ from gateway.services.circuit import CircuitPolicy
 from gateway.services.group_commit import GroupCommitter
 from gateway.services.ratelimit import PlatformPacer
 from gateway.settings import Settings
-from gateway.store.db import utcnow
+from gateway.store.db import transaction, utcnow
+
+
+class Rings:
+    """The doorbells a transaction asks for; they ring only once it has committed."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, list[int]]] = []
+
+    def outbox(self, ids: Iterable[int]) -> None:
+        """Ring these outbox rows after the commit."""
+        self.asked.append(("outbox", list(ids)))
+
+    def inbox(self, ids: Iterable[int]) -> None:
+        """Ring these inbox rows after the commit."""
+        self.asked.append(("inbox", list(ids)))
 
 
 @dataclass
@@ -45,6 +61,18 @@ class Container:
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     extras: dict[str, Any] = field(default_factory=dict)
     inbound_committer: GroupCommitter[Any, Any] | None = None  # built on the first push (routers/inbound.py)
+
+    @contextmanager
+    def commit_then_ring(self) -> Iterator[tuple[Session, Rings]]:
+        """One transaction; the rows it asked to ring are rung after it commits, never for a rollback.
+
+        ``with container.commit_then_ring() as (session, ring): ring.outbox(use_case(session, ...))``
+        """
+        rings = Rings()
+        with transaction(self.sessions) as session:
+            yield session, rings
+        for kind, ids in rings.asked:
+            (self.doorbell.outbox if kind == "outbox" else self.doorbell.inbox)(ids)
 
     def close_inbound(self) -> None:
         """Commit the pushes still queued and stop the committer (the next push builds a new one)."""

@@ -12,8 +12,8 @@ from gateway.catalogue import label
 from gateway.principal import Principal
 from gateway.privacy import address_view, citizen_view
 from gateway.schema import SHANGHAI
-from gateway.services.actions import STATUS_LABELS
 from gateway.services.deadlines import orders_for, ticket_deadlines
+from gateway.services.ticket_states import STATUS_LABELS
 from gateway.store.tables import OutboxRecord, TicketEventRecord, TicketRecord
 
 

@@ -22,8 +22,8 @@ from gateway.errors import (
     TransientError,
 )
 from gateway.ports import Mapper, PlatformAdapter, SendResult
-from gateway.schema import OutboundState, TicketStatus
-from gateway.services import circuit
+from gateway.schema import OutboundState
+from gateway.services import circuit, ticket_states
 from gateway.services.evidence import EvidenceLinks, resolve_links
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.ratelimit import PlatformPacer
@@ -154,8 +154,8 @@ def _sent(
         if not outbox.finish(session, claim, state=S.sent, now=now, receipt_id=result.receipt_id):
             return DeliveryReport(claim.id, None)
         ticket = get_ticket(session, claim.ticket_id, for_update=True)
-        if claim.action == "reply" and ticket.status == TicketStatus.approved.value:
-            ticket.status, ticket.replied_at = TicketStatus.replied.value, now
+        if claim.action == "reply":
+            ticket_states.reply_sent(ticket, at=now)
         add_event(session, ticket=ticket, actor="system", kind="outbound_sent", at=now,
                   action=claim.action, outbox_id=claim.id, receipt_id=result.receipt_id,
                   attempts=claim.attempts, **result.detail)
