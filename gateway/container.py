@@ -17,9 +17,12 @@ from datetime import datetime
 from typing import Any
 
 import dramatiq
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from gateway.alerts.delivery import SinkBreaker
+from gateway.alerts.sinks import AlertSink
 from gateway.ports import Doorbell, Mapper, PlatformAdapter, PushVerifier
 from gateway.services.circuit import CircuitPolicy
 from gateway.services.group_commit import GroupCommitter
@@ -59,7 +62,12 @@ class Container:
     doorbell: Doorbell = field(init=False)
     clock: Callable[[], datetime] = utcnow
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
-    extras: dict[str, Any] = field(default_factory=dict)
+    # Built once per process, on first use (tests may set their own):
+    signing_key: bytes | None = None  # gateway.services.signing: sessions, forms, evidence links
+    metrics_registry: CollectorRegistry | None = None  # /metrics
+    alert_sinks: dict[str, AlertSink] | None = None  # workers.handlers: where alerts go
+    alert_breaker: SinkBreaker | None = None  # this process's sink circuit breaker
+    units_seeded: bool = False  # the unit directory was seeded from its file (dashboard)
     inbound_committer: GroupCommitter[Any, Any] | None = None  # built on the first push (routers/inbound.py)
 
     @contextmanager

@@ -5,6 +5,7 @@ The mapper seam itself (``Mapper``) is a port of the core: ``gateway.ports``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, TypeVar
 
@@ -13,6 +14,17 @@ from pydantic import BaseModel, ValidationError
 from gateway.errors import MappingError
 
 T = TypeVar("T")
+
+
+def load_object(payload: str) -> dict[str, Any]:
+    """A JSON payload that must be an object, or a ``MappingError`` saying what it is instead."""
+    try:
+        document = json.loads(payload)
+    except (json.JSONDecodeError, TypeError) as exc:
+        raise MappingError("payload is not JSON", field="payload", value=str(payload)[:80]) from exc
+    if not isinstance(document, dict):
+        raise MappingError("payload is not a JSON object", field="payload", value=type(document).__name__)
+    return document
 
 
 def lookup_enum(table: Mapping[str, T], value: object, field: str) -> T:

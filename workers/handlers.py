@@ -18,8 +18,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 _GUARD = threading.Lock()
-SINKS_KEY = "alert_sinks"
-BREAKER_KEY = "alert_sink_breaker"
 
 
 def handle_inbox(container: Container, row_id: int) -> None:
@@ -60,22 +58,20 @@ def handle_poll(container: Container, platform: str) -> None:
 
 
 def sinks_of(container: Container) -> dict[str, AlertSink]:
-    """The sinks configured for this container; tests may put their own under ``extras["alert_sinks"]``."""
+    """The sinks configured for this container; tests may set their own as ``container.alert_sinks``."""
     with _GUARD:
-        sinks = container.extras.get(SINKS_KEY)
-        if sinks is None:
-            sinks = container.extras[SINKS_KEY] = build_sinks(container.settings.alerts)
-        return dict(sinks)
+        if container.alert_sinks is None:
+            container.alert_sinks = build_sinks(container.settings.alerts)
+        return dict(container.alert_sinks)
 
 
 def breaker_of(container: Container) -> SinkBreaker:
     """This process's sink circuit breaker."""
     with _GUARD:
-        breaker = container.extras.get(BREAKER_KEY)
-        if breaker is None:
+        if container.alert_breaker is None:
             config = container.settings.alerts
-            breaker = container.extras[BREAKER_KEY] = SinkBreaker(config.sink_failure_threshold, config.sink_reset_s)
-        return breaker
+            container.alert_breaker = SinkBreaker(config.sink_failure_threshold, config.sink_reset_s)
+        return container.alert_breaker
 
 
 def handle_delivery(container: Container, delivery_id: int) -> DeliveryOutcome:

@@ -138,7 +138,7 @@ class SessionMiddleware:
         request = Request(scope)  # headers and state only: the body is left to the endpoint
         container: Container = request.app.state.container
         request.state.login = None
-        if not container.extras.get("units_seeded"):
+        if not container.units_seeded:
             await run_in_threadpool(_seed_units, container)
         raw = request.cookies.get(container.settings.dashboard.cookie_name)
         bearer = request.headers.get("authorization", "").lower().startswith("bearer ")
@@ -171,6 +171,6 @@ def _seed_units(container: Container) -> None:
         with transaction(container.sessions) as session:
             units.seed_units(session, units=units.load_directory(container.settings.dashboard.units_file),
                              now=container.clock())
-        container.extras["units_seeded"] = True
+        container.units_seeded = True
     except Exception:  # a database not migrated yet: try again on the next request
-        container.extras["units_seeded"] = False
+        container.units_seeded = False

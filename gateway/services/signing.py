@@ -22,16 +22,15 @@ if TYPE_CHECKING:
 
 def signing_key(container: Container) -> bytes:
     """The configured session secret, or the key generated once and kept in the database."""
-    cached = container.extras.get("dashboard_key")
-    if isinstance(cached, bytes):
-        return cached
+    if container.signing_key is not None:
+        return container.signing_key
     configured = container.settings.dashboard.session_secret
     if configured is not None:
         key = configured.get_secret_value().encode()
     else:
         with transaction(container.sessions) as session:
             key = shared_key(session, name="dashboard", now=container.clock()).encode()
-    container.extras["dashboard_key"] = key
+    container.signing_key = key
     return key
 
 

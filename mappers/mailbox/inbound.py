@@ -8,14 +8,13 @@ failure is a ``MappingError`` naming the field by its path in the letter and the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from gateway.errors import MappingError
 from gateway.schema import Attachment, Citizen, MappedEvent, TicketDraft, TicketNotice
-from mappers.base import lookup_enum, require
+from mappers.base import load_object, lookup_enum, require
 from mappers.mailbox.tables import (
     KEY,
     LETTER_FIELDS,
@@ -36,22 +35,12 @@ Data = Mapping[str, Any]
 
 def map_inbound(event_type: str, payload: str) -> MappedEvent:
     """Map one inbox payload (a letter) of the given event type."""
-    letter = _load(payload)
+    letter = load_object(payload)
     if event_type == SNAPSHOT:
         return _letter(letter)
     if event_type == RATED:
         return _rating(letter)
     raise MappingError("unknown event_type", field="event_type", value=event_type)
-
-
-def _load(payload: str) -> dict[str, Any]:
-    try:
-        document = json.loads(payload)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise MappingError("payload is not JSON", field="payload", value=str(payload)[:80]) from exc
-    if not isinstance(document, dict):
-        raise MappingError("payload is not a JSON object", field="payload", value=type(document).__name__)
-    return document
 
 
 def _optional(data: Data, key: str, kind: type | tuple[type, ...], path: str = "") -> Any:

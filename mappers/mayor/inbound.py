@@ -6,14 +6,13 @@ from GBK by the adapter). Every failure is a ``MappingError`` naming the row fie
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from gateway.errors import MappingError
 from gateway.schema import SHANGHAI, Citizen, MappedEvent, NoticeKind, PlatformDeadlines, TicketDraft, TicketNotice
-from mappers.base import lookup_enum, require
+from mappers.base import load_object, lookup_enum, require
 from mappers.mayor.tables import (
     APPEAL_TYPES,
     CALLBACK,
@@ -36,7 +35,7 @@ def map_inbound(event_type: str, payload: str) -> MappedEvent:
     """Map one inbox payload (a row) of the given event type."""
     if event_type not in (SNAPSHOT, CALLBACK):
         raise MappingError("unknown event_type", field="event_type", value=event_type)
-    row = _load(payload)
+    row = load_object(payload)
     if event_type == CALLBACK:
         return _callback(row)
     return _row(row)
@@ -60,16 +59,6 @@ def source_version(updated_at: datetime, zt: str) -> int:
     in the same second would otherwise look like one version and the later one would be dropped.
     """
     return int(updated_at.timestamp()) * 100 + int(zt)
-
-
-def _load(payload: str) -> dict[str, Any]:
-    try:
-        document = json.loads(payload)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise MappingError("payload is not JSON", field="payload", value=str(payload)[:80]) from exc
-    if not isinstance(document, dict):
-        raise MappingError("payload is not a JSON object", field="payload", value=type(document).__name__)
-    return document
 
 
 def _text_or_none(data: Data, key: str) -> str | None:

@@ -6,7 +6,6 @@ for a push, ``citizen.gender`` for a snapshot) and the offending value.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -23,7 +22,7 @@ from gateway.schema import (
     TicketDraft,
     TicketNotice,
 )
-from mappers.base import lookup_enum, require
+from mappers.base import load_object, lookup_enum, require
 from mappers.p12345.tables import (
     APPEAL_TYPES,
     CHANNELS,
@@ -49,7 +48,7 @@ Data = Mapping[str, Any]
 
 def map_inbound(event_type: str, payload: str) -> MappedEvent:
     """Map one inbox payload of the given event type."""
-    document = _load(payload)
+    document = load_object(payload)
     if event_type == SNAPSHOT:
         return _order(document, "")
     if event_type not in ORDER_EVENTS and event_type not in NOTICE_KINDS:
@@ -77,16 +76,6 @@ def parse_time(value: str, field: str) -> datetime:
     if moment.utcoffset() is None:
         raise MappingError("time without a UTC offset", field=field, value=value)
     return moment
-
-
-def _load(payload: str) -> dict[str, Any]:
-    try:
-        document = json.loads(payload)
-    except (json.JSONDecodeError, TypeError) as exc:
-        raise MappingError("payload is not JSON", field="payload", value=str(payload)[:80]) from exc
-    if not isinstance(document, dict):
-        raise MappingError("payload is not a JSON object", field="payload", value=type(document).__name__)
-    return document
 
 
 def _optional(data: Data, key: str, kind: type | tuple[type, ...], path: str) -> Any:

@@ -19,12 +19,11 @@ _GUARD = threading.Lock()
 
 def _registry(container: Container) -> CollectorRegistry:
     with _GUARD:
-        registry = container.extras.get("metrics_registry")
-        if registry is None:
-            registry = container.extras["metrics_registry"] = registry_for(
+        if container.metrics_registry is None:
+            container.metrics_registry = registry_for(
                 container.sessions, runtime_for_engine(container.engine), container.clock
             )
-        return registry
+        return container.metrics_registry
 
 
 @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
