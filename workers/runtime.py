@@ -40,6 +40,8 @@ def handle_outbox(container: Container, row_id: int) -> None:
     )
     if report.ring_next is not None:
         container.doorbell.outbox([report.ring_next])
+    if report.released:  # the circuit closed: the rows it held go now, most urgent first, paced
+        container.doorbell.outbox(report.released)
 
 
 def handle_poll(container: Container, platform: str) -> None:
