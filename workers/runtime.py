@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from gateway.services import delivery, polling, processing
 from gateway.services.linking import LinkingPolicy
 from gateway.services.signing import evidence_links
+from gateway.store.db import retry_on_disconnect
 
 if TYPE_CHECKING:
     from gateway.bootstrap import Container
@@ -26,6 +27,8 @@ def handle_inbox(container: Container, row_id: int) -> None:
 
 def handle_outbox(container: Container, row_id: int) -> None:
     """Deliver one outbox row; ring the ticket's next row once this one is sent."""
+    # The link key is read from the database once per process: as weather-proof as the delivery itself.
+    links = retry_on_disconnect(lambda: evidence_links(container), what=f"outbox row {row_id}: signing key")
     report = delivery.deliver(
         container.sessions,
         row_id=row_id,
@@ -36,7 +39,7 @@ def handle_outbox(container: Container, row_id: int) -> None:
         clock=container.clock,
         circuits=container.circuits,
         pacer=container.pacer,
-        links=evidence_links(container),
+        links=links,
     )
     if report.ring_next is not None:
         container.doorbell.outbox([report.ring_next])
