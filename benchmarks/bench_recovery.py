@@ -4,6 +4,7 @@ a worker's death to its row being read back.
 Run (about 2 minutes per scenario on the 2-core machine; SQLite file by default)::
 
     .venv/bin/python benchmarks/bench_recovery.py --scenario outage --rows 300 --outage-s 60
+    .venv/bin/python benchmarks/bench_recovery.py --scenario outage --rows 300 --outage-s 120 --flaky-s 20
     .venv/bin/python benchmarks/bench_recovery.py --scenario dead-owner --rows 20
     .venv/bin/python benchmarks/bench_recovery.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/DB
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import queue
+import random
 import statistics
 import sys
 import tempfile
@@ -57,8 +59,10 @@ class Platform:
 
     key = "fake"
 
-    def __init__(self, latency_s: float) -> None:
+    def __init__(self, latency_s: float, *, flaky_until: float = 0.0, flaky_rate: float = 0.0) -> None:
         self.latency_s, self.down = latency_s, False
+        # A platform coming back is often shaky: until ``flaky_until`` (monotonic) it fails a share of requests.
+        self.flaky_until, self.flaky_rate, self.dice = flaky_until, flaky_rate, random.Random(12)
         self.requests = 0
         self.applied: dict[str, float] = {}  # request id → when it was applied
         self.first_ok: float | None = None
@@ -72,6 +76,8 @@ class Platform:
             raise TransientError("503 platform down")
         with self.lock:
             now = time.monotonic()
+            if now < self.flaky_until and self.dice.random() < self.flaky_rate:
+                raise TransientError("503 platform warming up")
             self.applied.setdefault(request_id, now)
             self.first_ok = self.first_ok or now
         return SendResult(receipt_id=f"R-{request_id}")
@@ -169,6 +175,7 @@ def outage(sessions: sessionmaker[Session], args: argparse.Namespace) -> None:
     time.sleep(args.outage_s)
     before = attempts(sessions)
     requests_down = platform.requests
+    platform.flaky_until, platform.flaky_rate = time.monotonic() + args.flaky_s, args.flaky_rate
     platform.down = False
     back, back_wall = time.monotonic(), utcnow()
     deadline = back + args.timeout_s
@@ -187,6 +194,7 @@ def outage(sessions: sessionmaker[Session], args: argparse.Namespace) -> None:
     contact = [i for i, a in rows.items() if a == "contact"]
     closed = (platform.first_ok - back) if platform.first_ok else float("nan")
     print(f"outage: {args.rows} write-backs ({len(contact)} 先行联系), platform down {args.outage_s:.0f} s, "
+          f"then {args.flaky_rate:.0%} of requests fail for {args.flaky_s:g} s; "
           f"{args.threads} worker threads, pacer {args.rate:g}/s, database {args.dialect}")
     print(f"  during the outage: {requests_down} requests to the platform; attempts per row "
           f"max {max(before)}, mean {statistics.mean(before):.2f}")
@@ -238,6 +246,8 @@ def main() -> None:
     parser.add_argument("--scenario", choices=["outage", "dead-owner"], default="outage")
     parser.add_argument("--rows", type=int, default=300)
     parser.add_argument("--outage-s", type=float, default=60.0)
+    parser.add_argument("--flaky-s", type=float, default=0.0, help="after its return the platform is shaky this long")
+    parser.add_argument("--flaky-rate", type=float, default=0.3, help="…failing this share of requests")
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--rate", type=float, default=10.0, help="our pacer, requests/s (12345's default)")
     parser.add_argument("--latency-s", type=float, default=0.02)

@@ -19,7 +19,6 @@ from sqlalchemy import Engine, create_engine, event, text
 
 from gateway.bootstrap import Container, bootstrap
 from gateway.services.signing import evidence_links
-from gateway.store.db import DatabaseUnavailable, connection_lost, retry_on_disconnect
 from gateway.store.tables import OutboxRecord
 from tests.fakes import FakeAdapter, FakeMapper
 from tests.integration.test_delivery_recovery import write_back
@@ -171,38 +170,3 @@ def test_while_the_database_stays_away_every_worker_and_ticker_logs_one_line_and
     assert scheduler.tick()["outbox"] == 1
     bell.deliver_outbox.fn(row_id)
     assert state_of(container, row_id) == "sent" and len(adapter.sends) == 1
-
-
-class _Driver(Exception):
-    def __init__(self, sqlstate: str | None) -> None:
-        super().__init__("driver error")
-        self.sqlstate = sqlstate
-
-
-def test_only_a_lost_connection_counts_as_one_not_a_wrong_statement() -> None:
-    from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
-
-    assert connection_lost(OperationalError("SELECT 1", {}, _Driver(None)))  # refused, reset, EOF
-    assert connection_lost(OperationalError("SELECT 1", {}, _Driver("08006")))  # connection failure
-    assert connection_lost(OperationalError("SELECT 1", {}, _Driver("57P03")))  # starting up
-    assert connection_lost(ProgrammingError("SELECT 1", {}, _Driver("42P01"), connection_invalidated=True))
-    assert not connection_lost(ProgrammingError("SELECT 1", {}, _Driver("42P01")))  # no such table
-    assert not connection_lost(IntegrityError("INSERT", {}, _Driver("23505")))
-    assert not connection_lost(OperationalError("SELECT 1", {}, sqlite3.OperationalError("database is locked")))
-    assert not connection_lost(ValueError("x"))
-
-    tries: list[int] = []
-
-    def flaky() -> str:
-        tries.append(1)
-        if len(tries) < 4:
-            raise OperationalError("SELECT 1", {}, _Driver("57P03"))
-        return "ok"
-
-    with pytest.raises(DatabaseUnavailable):  # once more only, without patience
-        retry_on_disconnect(flaky, what="test")
-    assert len(tries) == 2
-    tries.clear()
-    slept: list[float] = []
-    assert retry_on_disconnect(flaky, what="test", patience_s=5, sleep=slept.append) == "ok"
-    assert slept == [0.25, 0.5]  # with patience: short, growing pauses while the database comes back
