@@ -45,7 +45,7 @@ class DeliveryReport:
     state: OutboundState | None  # None: not claimed (not due, owned elsewhere, or waiting its turn)
     ring_next: int | None = None
     error: str | None = None
-    released: tuple[int, ...] = ()  # rows the circuit held, due now that this outcome closed it
+    released: tuple[int, ...] = ()  # rows that waited for the circuit this outcome closed, most urgent first
 
 
 def backoff(attempts: int, policy: OutboxSettings, retry_after: float | None) -> float:
@@ -117,11 +117,11 @@ def deliver(
             now = clock()
             closed = circuit.record(session, platform=claim.platform, ok=ok, policy=breaker, now=now,
                                     error=None if ok else report.error)
-            return outbox.release_paused(session, platform=claim.platform, now=now) if closed else []
+            return outbox.release_platform(session, platform=claim.platform, now=now) if closed else []
 
         released = in_transaction(sessions, count, what=f"{what}: circuit", patience_s=patience)
         if released:
-            log.info("circuit of %s closed: %d held rows are due now", claim.platform, len(released))
+            log.info("circuit of %s closed: %d waiting rows rung, most urgent first", claim.platform, len(released))
             report = replace(report, released=tuple(released))
     return report
 

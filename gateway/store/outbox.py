@@ -21,12 +21,12 @@ from sqlalchemy.orm import Session, aliased
 from gateway.errors import DomainError, NotFound
 from gateway.schema import OutboundState
 from gateway.store.liveness import heartbeat_expiry, owner_dead
-from gateway.store.tables import OutboxRecord, TicketRecord
+from gateway.store.tables import OutboxRecord, PlatformStateRecord, TicketRecord
 
 S = OutboundState
 CLAIMABLE = (S.pending.value, S.retry.value, S.unknown.value)
 # The reason a row waits for the circuit (shown on the dashboard); rows carrying it go out the
-# moment the circuit closes (``release_paused``), whatever time they were told to wait for.
+# moment the circuit closes (``release_platform``), whatever time they were told to wait for.
 PAUSED_BY_CIRCUIT = "平台熔断中，暂停回传 (circuit open: delivery paused)"
 # Write-backs with the shortest deadlines are rung first when many are due at once: the 2-hour
 # response 先行联系 (002 四(二)), then the 24-hour sign-off 签收 (002 四(一)), then everything else.
@@ -151,18 +151,25 @@ def hold(session: Session, claim_: Claim, *, until: datetime, now: datetime, rea
     return finish(session, claim_, state=state, now=now, next_attempt_at=until, error=reason)
 
 
-def release_paused(session: Session, *, platform: str, now: datetime) -> list[int]:
-    """The circuit closed: rows waiting for it are due now; returns them, most urgent first."""
+def release_platform(session: Session, *, platform: str, now: datetime, limit: int = 1000) -> list[int]:
+    """The platform's circuit closed: rows it held are due now. Returns the platform's due rows to ring
+    (the head of each ticket), most urgent first, marked rung; the sweeper rings any beyond ``limit``."""
     r = OutboxRecord
-    ids = list(session.scalars(
-        select(r.id)
+    session.execute(
+        update(r)
         .where(r.platform == platform, r.state.in_(CLAIMABLE), r.last_error == PAUSED_BY_CIRCUIT,
                r.next_attempt_at > now)
+        .values(next_attempt_at=now, updated_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    ids = list(session.scalars(
+        select(r.id)
+        .where(r.platform == platform, r.state.in_(CLAIMABLE), r.next_attempt_at <= now, ~_earlier_unsent(r))
         .order_by(_urgency(r), r.id)
+        .limit(limit)
     ))
     if ids:
-        session.execute(update(r).where(r.id.in_(ids)).values(next_attempt_at=now, updated_at=now)
-                        .execution_options(synchronize_session=False))
+        session.execute(update(r).where(r.id.in_(ids)).values(rung_at=now).execution_options(synchronize_session=False))
     return ids
 
 
@@ -218,8 +225,14 @@ def next_in_line(session: Session, *, ticket_id: int) -> int | None:
 
 def due_ids(session: Session, *, now: datetime, ring_again_after: timedelta, limit: int = 500) -> list[int]:
     """Rows to ring: due and not rung since, or with an abandoned lease (run out, or its owner dead);
-    only the head row of each ticket, the most urgent write-backs first."""
-    r = OutboxRecord
+    only the head row of each ticket, the most urgent write-backs first.
+
+    A platform whose circuit is not closed gets no rings, except one row (its most urgent) once the
+    circuit may be probed: a hundred rows rung into an outage would only be held again, and would
+    queue ahead of the urgent ones when it ends. The probe that closes the circuit rings the rest
+    (``release_platform``).
+    """
+    r, p = OutboxRecord, PlatformStateRecord
     due = and_(r.state.in_(CLAIMABLE), r.next_attempt_at <= now)
     not_rung = or_(r.rung_at.is_(None), r.rung_at < r.next_attempt_at, r.rung_at < now - ring_again_after)
     in_flight = r.state == S.in_flight.value
@@ -228,14 +241,23 @@ def due_ids(session: Session, *, now: datetime, ring_again_after: timedelta, lim
     orphaned = and_(in_flight, r.lease_until >= now, owner_dead(r.lease_owner, now),
                     or_(r.rung_at.is_(None), r.rung_at < now - ring_again_after,
                         r.rung_at < heartbeat_expiry(r.lease_owner)))
+    circuit_not_closed = exists().where(p.platform == r.platform, p.circuit != "closed")
     stmt = (
         select(r.id)
         .where(or_(and_(due, not_rung), expired, orphaned))
-        .where(~_earlier_unsent(r))
+        .where(~_earlier_unsent(r), ~circuit_not_closed)
         .order_by(_urgency(r), r.id)
         .limit(limit)
     )
     ids = list(session.scalars(stmt))
+    probe_ready = select(p.platform).where(p.circuit != "closed", or_(p.opened_until.is_(None), p.opened_until <= now))
+    for platform in session.scalars(probe_ready):
+        probe = session.scalar(
+            select(r.id).where(r.platform == platform, due, not_rung, ~_earlier_unsent(r))
+            .order_by(_urgency(r), r.id).limit(1)
+        )
+        if probe is not None:
+            ids.append(probe)
     if ids:
         session.execute(
             update(r).where(r.id.in_(ids)).values(rung_at=now).execution_options(synchronize_session=False)

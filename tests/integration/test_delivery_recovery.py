@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from adapters.base import SendResult
 from gateway.errors import TransientError
-from gateway.services import delivery, liveness
+from gateway.services import circuit, delivery, liveness
 from gateway.services.circuit import CircuitPolicy
 from gateway.settings import OutboxSettings
 from gateway.store import liveness as liveness_store
@@ -40,9 +40,9 @@ def no_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(delivery.random, "uniform", lambda low, high: high)
 
 
-def write_back(sessions: sessionmaker[Session], external_id: str, action: str) -> int:
-    """A ticket of the fake platform with one queued write-back; returns the outbox row id."""
-    ingest(sessions, f"e-{external_id}", id=external_id, version=1)
+def write_back(sessions: sessionmaker[Session], external_id: str, action: str, platform: str = "fake") -> int:
+    """A ticket of the fake platform (or another) with one queued write-back; returns the outbox row id."""
+    ingest(sessions, f"e-{external_id}", id=external_id, version=1, platform=platform)
     with transaction(sessions) as s:
         ticket = s.scalars(select(TicketRecord).where(TicketRecord.external_id == external_id)).one()
         return outbox.enqueue(s, ticket=ticket, action=action, payload={"note": action}, actor="test", now=NOW).id
@@ -148,6 +148,29 @@ def test_the_sweeper_rings_the_two_hour_response_before_other_due_write_backs(
     with transaction(sessions) as s:  # rung when queued; the sweeper rings them again 15 s later
         due = outbox.due_ids(s, now=NOW + timedelta(seconds=16), ring_again_after=timedelta(seconds=15))
     assert due == [contact, sign, reply]  # 002 四(二) 2 hours, 002 四(一) 24 hours, then the rest
+
+
+def test_while_a_circuit_is_open_the_sweeper_rings_one_probe_and_other_platforms_go_on(
+    sessions: sessionmaker[Session],
+) -> None:
+    reply, sign, contact = (write_back(sessions, "H1", "reply"), write_back(sessions, "H2", "sign"),
+                            write_back(sessions, "H3", "contact"))
+    elsewhere = write_back(sessions, "H4", "sign", platform="other")
+    with transaction(sessions) as s:  # two failures in a row: the circuit of "fake" opens until +30 s
+        for _ in range(2):
+            circuit.record(s, platform="fake", ok=False, policy=BREAKER["fake"], now=NOW)
+
+    def sweep(at: datetime) -> list[int]:
+        with transaction(sessions) as s:
+            return outbox.due_ids(s, now=at, ring_again_after=timedelta(seconds=15))
+
+    assert sweep(NOW + timedelta(seconds=16)) == [elsewhere]  # nothing rung into the outage
+    # The circuit may be probed: one row, the 2-hour response (先行联系, 002 四(二)), not all three.
+    assert sweep(NOW + timedelta(seconds=31)) == [contact]
+    probe = attempt(sessions, FakeAdapter(), contact, NOW + timedelta(seconds=31))
+    assert probe.state == "sent"
+    assert list(probe.released) == [sign, reply]  # the closing worker rings the rest, urgent first
+    assert sweep(NOW + timedelta(seconds=32)) == [elsewhere]  # those are rung already: not twice
 
 
 def beat(sessions: sessionmaker[Session], owner: str, at: datetime, ttl_s: float = 10) -> None:
