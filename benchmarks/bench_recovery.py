@@ -194,8 +194,8 @@ def outage(sessions: sessionmaker[Session], args: argparse.Namespace) -> None:
     contact = [i for i, a in rows.items() if a == "contact"]
     closed = (platform.first_ok - back) if platform.first_ok else float("nan")
     print(f"outage: {args.rows} write-backs ({len(contact)} 先行联系), platform down {args.outage_s:.0f} s, "
-          f"then {args.flaky_rate:.0%} of requests fail for {args.flaky_s:g} s; "
-          f"{args.threads} worker threads, pacer {args.rate:g}/s, database {args.dialect}")
+          + (f"then {args.flaky_rate:.0%} of requests fail for {args.flaky_s:g} s; " if args.flaky_s else "")
+          + f"{args.threads} worker threads, pacer {args.rate:g}/s, database {args.dialect}")
     print(f"  during the outage: {requests_down} requests to the platform; attempts per row "
           f"max {max(before)}, mean {statistics.mean(before):.2f}")
     print(f"  platform back → first request accepted (circuit probe): {closed:.1f} s")
