@@ -41,8 +41,8 @@ sys.path.insert(0, str(ROOT))  # run from a checkout without installing
 from sqlalchemy import func, select  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
-from adapters.base import Lookup, SendResult  # noqa: E402
 from gateway.errors import TransientError  # noqa: E402
+from gateway.ports import Lookup, SendResult  # noqa: E402
 from gateway.services import delivery, inbound, processing  # noqa: E402
 from gateway.services.circuit import CircuitPolicy  # noqa: E402
 from gateway.services.ratelimit import PlatformPacer  # noqa: E402

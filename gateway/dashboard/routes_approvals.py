@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.render import login_of, page, require
 from gateway.dashboard.security import DASHBOARD
 from gateway.principal import Principal

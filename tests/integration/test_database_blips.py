@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, create_engine, event, text
 
-from gateway.bootstrap import Container, bootstrap
+from app.bootstrap import bootstrap
+from gateway.container import Container
 from gateway.services.signing import evidence_links
 from gateway.store.tables import OutboxRecord
 from tests.fakes import FakeAdapter, FakeMapper

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import SendResult
 from gateway.errors import TransientError
+from gateway.ports import SendResult
 from gateway.services import circuit, delivery, liveness
 from gateway.services.circuit import CircuitPolicy
 from gateway.settings import OutboxSettings

@@ -12,7 +12,7 @@ from gateway.services.liveness import Heartbeat
 from workers.scheduler import Scheduler
 
 if TYPE_CHECKING:
-    from gateway.bootstrap import Container
+    from gateway.container import Container
 
 log = logging.getLogger(__name__)
 
