@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import dramatiq
 from dramatiq.brokers.stub import StubBroker
 
+from gateway.services.liveness import Heartbeat
 from workers.scheduler import Scheduler
 
 if TYPE_CHECKING:
@@ -24,6 +25,10 @@ class Embedded:
         self.worker: dramatiq.Worker | None = None
         self.scheduler = Scheduler(container) if scheduler else None
         self._want_worker = worker
+        outbox = container.settings.outbox
+        # A process that delivers says it is alive, so its leases are reclaimed within seconds of its death.
+        self.heartbeat = Heartbeat(container.sessions, owner=container.owner, clock=container.clock,
+                                   interval_s=outbox.heartbeat_s, ttl_s=outbox.owner_ttl_s) if worker else None
 
     @property
     def in_process_broker(self) -> bool:
@@ -32,6 +37,8 @@ class Embedded:
 
     def start(self) -> None:
         """Start the worker threads and the scheduler thread."""
+        if self.heartbeat:
+            self.heartbeat.start()
         if self._want_worker:
             self.worker = dramatiq.Worker(
                 self.container.broker, worker_threads=self.container.settings.worker_threads, worker_timeout=100
@@ -47,3 +54,5 @@ class Embedded:
             self.scheduler.stop()
         if self.worker:
             self.worker.stop(timeout=10_000)
+        if self.heartbeat:
+            self.heartbeat.stop()

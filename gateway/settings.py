@@ -159,6 +159,12 @@ class OutboxSettings(BaseModel):
     max_attempts: int = Field(default=0, description="Attempts before a transient row goes dead; 0 = never")
     transport_retries: int = Field(default=2, description="Quick tenacity retries on connect errors")
     ring_again_after_s: float = Field(default=15.0, description="Sweeper re-rings a due row after this")
+    heartbeat_s: float = Field(default=2.0, gt=0, description="How often a delivering process says it is alive")
+    owner_ttl_s: float = Field(
+        default=10.0, gt=0,
+        description="A lease whose owner has not beaten for this long is abandoned: read back and taken over "
+                    "at once, not after lease_s (keep it several heartbeats long)",
+    )
 
 
 class LinkingSettings(BaseModel):

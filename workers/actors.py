@@ -2,16 +2,22 @@
 
 Messages are doorbells: the database is the system of record, so a lost message costs latency
 (the sweeper rings again), never work. A failed ``send`` is logged and left to the sweeper.
+A lost database connection (a PostgreSQL restart) is weather, not a crash: each actor runs once more
+on a fresh connection and, if the database is still away, logs one line and leaves the row to the
+sweeper — never a traceback, never Dramatiq's "unhandled exception".
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import dramatiq
+
+from gateway.store.db import DatabaseUnavailable, retry_on_disconnect
 
 if TYPE_CHECKING:
     from gateway.container import Container
@@ -62,6 +68,15 @@ class Doorbell:
                 log.warning("could not ring %s(%s): %s", actor.actor_name, arg, exc)
 
 
+def weathered(what: str, work: Callable[[], object]) -> None:
+    """Run ``work``, once more on a fresh connection if the database connection was lost; if the
+    database is still unavailable, one log line and the sweeper rings the row again later."""
+    try:
+        retry_on_disconnect(work, what=what)
+    except DatabaseUnavailable as exc:
+        log.warning("%s; left to the sweeper", exc)
+
+
 def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
     """Declare the actors on ``broker`` (never at import time) and return the doorbell for them."""
     from workers import handlers
@@ -70,18 +85,22 @@ def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
         # A bare id is a message rung before ids were sent in lists (rolling upgrade).
         for row_id in [row_ids] if isinstance(row_ids, int) else row_ids:
             try:
-                handlers.handle_inbox(container, row_id)
+                weathered(f"inbox row {row_id}", partial(handlers.handle_inbox, container, row_id))
             except Exception:  # one bad row never holds up the others; the sweeper rings it again
                 log.exception("inbox row %s failed; left to the sweeper", row_id)
 
     def deliver_outbox(row_id: int) -> None:
-        handlers.handle_outbox(container, row_id)
+        # delivery.deliver retries each of its own steps; what still fails here is the database away.
+        try:
+            handlers.handle_outbox(container, row_id)
+        except DatabaseUnavailable as exc:
+            log.warning("%s; left to the sweeper", exc)
 
     def poll_platform(platform: str) -> None:
-        handlers.handle_poll(container, platform)
+        weathered(f"poll {platform}", lambda: handlers.handle_poll(container, platform))
 
     def deliver_alert(delivery_id: int) -> None:
-        handlers.handle_delivery(container, delivery_id)
+        weathered(f"alert delivery {delivery_id}", lambda: handlers.handle_delivery(container, delivery_id))
 
     def make(name: str, queue: str = QUEUE) -> Any:
         return dramatiq.actor(actor_name=name, broker=broker, queue_name=queue)

@@ -11,6 +11,7 @@ from gateway.alerts.sinks import AlertSink, build_sinks
 from gateway.services import delivery, polling, processing
 from gateway.services.linking import LinkingPolicy
 from gateway.services.signing import evidence_links
+from gateway.store.db import retry_on_disconnect
 
 if TYPE_CHECKING:
     from gateway.container import Container
@@ -31,6 +32,8 @@ def handle_inbox(container: Container, row_id: int) -> None:
 
 def handle_outbox(container: Container, row_id: int) -> None:
     """Deliver one outbox row; ring the ticket's next row once this one is sent."""
+    # The link key is read from the database once per process: as weather-proof as the delivery itself.
+    links = retry_on_disconnect(lambda: evidence_links(container), what=f"outbox row {row_id}: signing key")
     report = delivery.deliver(
         container.sessions,
         row_id=row_id,
@@ -41,10 +44,12 @@ def handle_outbox(container: Container, row_id: int) -> None:
         clock=container.clock,
         circuits=container.circuits,
         pacer=container.pacer,
-        links=evidence_links(container),
+        links=links,
     )
     if report.ring_next is not None:
         container.doorbell.outbox([report.ring_next])
+    if report.released:  # the circuit closed: the rows it held go now, most urgent first, paced
+        container.doorbell.outbox(report.released)
 
 
 def handle_poll(container: Container, platform: str) -> None:

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from gateway.services import inbound
 from gateway.sla.engine import Rings, SlaEngine
 from gateway.sla.runtime import runtime_for_engine
-from gateway.store import locks, outbox
-from gateway.store.db import transaction
+from gateway.store import liveness, locks, outbox
+from gateway.store.db import DatabaseUnavailable, retry_on_disconnect, transaction
 
 if TYPE_CHECKING:
     from gateway.container import Container
@@ -43,7 +43,14 @@ class Scheduler:
         return self._lead_until is not None and self.c.clock() < self._lead_until
 
     def tick(self) -> dict[str, int]:
-        """One round: if we lead, ring what is due. Returns counts, for logs and tests."""
+        """One round: if we lead, ring what is due. Returns counts, for logs and tests.
+
+        A lost database connection is retried once on a fresh one (every step is idempotent); if the
+        database is still away this raises ``DatabaseUnavailable`` and ``run`` logs one line.
+        """
+        return retry_on_disconnect(self._tick, what="scheduler tick")
+
+    def _tick(self) -> dict[str, int]:
         c, now = self.c, self.c.clock()
         ring_again = timedelta(seconds=c.settings.outbox.ring_again_after_s)
         with transaction(c.sessions) as session:
@@ -57,6 +64,8 @@ class Scheduler:
             out_ids = outbox.due_ids(session, now=now, ring_again_after=ring_again)
             in_ids = inbound.due_inbox_ids(session, now=now, ring_again_after=ring_again)
             inbound.purge_nonces(session, older_than=now - timedelta(seconds=900))
+            # Heartbeats that ran out a lease ago: no lease of theirs is left to judge by them.
+            liveness.purge(session, expired_before=now - timedelta(seconds=c.settings.outbox.lease_s))
         c.doorbell.outbox(out_ids)
         c.doorbell.inbox(in_ids)
         polled = 0
@@ -72,11 +81,17 @@ class Scheduler:
         """Tick until ``stop``; a failing tick is logged and the loop goes on."""
         interval = self.c.settings.scheduler.sweep_interval_s
         while not self._stop.is_set():
-            try:
-                self.tick()
-            except Exception:
-                log.exception("scheduler tick failed")
+            self.run_once()
             self._stop.wait(interval)
+
+    def run_once(self) -> None:
+        """One tick of ``run``: a database that is away is one log line; anything else a traceback."""
+        try:
+            self.tick()
+        except DatabaseUnavailable as exc:
+            log.warning("%s; the next tick tries again", exc)
+        except Exception:
+            log.exception("scheduler tick failed")
 
     def start(self) -> None:
         """Run in a daemon thread (embedded mode)."""
@@ -94,5 +109,8 @@ class Scheduler:
             self._thread.join(timeout=10)
         if self._sla_thread:
             self._sla_thread.join(timeout=10)
-        with transaction(self.c.sessions) as session:
-            locks.release(session, name="scheduler", owner=self.c.owner)
+        try:
+            with transaction(self.c.sessions) as session:
+                locks.release(session, name="scheduler", owner=self.c.owner)
+        except Exception as exc:  # the lease then simply runs out
+            log.warning("scheduler lease not released: %s", type(exc).__name__)

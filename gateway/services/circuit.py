@@ -57,15 +57,20 @@ def admit(session: Session, *, platform: str, policy: CircuitPolicy, now: dateti
 
 def record(
     session: Session, *, platform: str, ok: bool, policy: CircuitPolicy, now: datetime, error: str | None = None
-) -> None:
-    """Count an outcome; a success closes the circuit, enough failures (or a failed probe) open it."""
+) -> bool:
+    """Count an outcome; a success closes the circuit, enough failures (or a failed probe) open it.
+
+    True when this outcome closed a circuit that was open or half-open (the rows it held may go now).
+    """
     state = _state(session, platform, now)
     if ok:
+        closed_now = state.circuit != "closed"
         state.circuit, state.failures, state.opened_until, state.last_ok_at = "closed", 0, None, now
         state.window_ok += 1
-        return
+        return closed_now
     state.failures += 1
     state.window_err += 1
     state.last_error, state.last_error_at = (error or "")[:2000], now
     if state.circuit == "half_open" or state.failures >= policy.failure_threshold:
         state.circuit, state.opened_until = "open", now + timedelta(seconds=policy.reset_s)
+    return False

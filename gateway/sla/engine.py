@@ -26,7 +26,7 @@ from gateway.sla.emit import EmitReport, emit_due
 from gateway.sla.recompute import apply_policy
 from gateway.sla.runtime import Hint, SlaRuntime
 from gateway.sla.timers import sync_ticket
-from gateway.store.db import transaction
+from gateway.store.db import DatabaseUnavailable, retry_on_disconnect, transaction
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_sla import SlaTimerRecord
 
@@ -176,14 +176,23 @@ class SlaEngine:
             while not stop.is_set():
                 wait = 1.0
                 if leading():
-                    try:
-                        wait = min(self.step(self.clock()), self.runtime.sla.refresh_interval_s)
-                    except Exception:
-                        log.exception("SLA engine step failed")
+                    wait = min(self.step_once(), self.runtime.sla.refresh_interval_s)
                 if self._wake.wait(timeout=wait):
                     self._wake.clear()
         finally:
             remove()
+
+    def step_once(self) -> float:
+        """One ``step`` for the loop: a lost connection is retried once on a fresh one (each part of a
+        step is idempotent and marks itself done only when it committed); a database still away is
+        one log line, anything else a traceback. Returns seconds to wait."""
+        try:
+            return retry_on_disconnect(lambda: self.step(self.clock()), what="SLA tick")
+        except DatabaseUnavailable as exc:
+            log.warning("%s; the next tick tries again", exc)
+        except Exception:
+            log.exception("SLA engine step failed")
+        return 1.0
 
     def stop_waiting(self) -> None:
         """Wake the loop (used on stop)."""

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import DateTime, Engine, create_engine, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -85,3 +91,92 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on error."""
     with factory() as session, session.begin():
         yield session
+
+
+# -- connection loss: transient, retried once on a fresh connection -----------------------------------
+
+# PostgreSQL SQLSTATEs of a server going away or not yet back: class 08 (connection exception),
+# admin/crash shutdown and "the database system is starting up" (57P01-57P03).
+_GONE_STATES = ("57P01", "57P02", "57P03")
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached, on a fresh connection either: transient, the sweeper covers it."""
+
+
+def connection_lost(exc: BaseException) -> bool:
+    """True when ``exc`` means the connection (or the server) went away, not that a statement was wrong.
+
+    A PostgreSQL restart or failover cuts every pooled connection and refuses new ones for a moment;
+    that is weather, not a bug. SQLite has no connections to lose: its errors (locked, no such table)
+    are never taken for one.
+    """
+    if isinstance(exc, DatabaseUnavailable):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    if not isinstance(exc, OperationalError | InterfaceError):
+        return False
+    orig = exc.orig
+    if type(orig).__module__.startswith("sqlite3"):
+        return False
+    state = getattr(orig, "sqlstate", None)  # psycopg: None for client-side failures (refused, reset, EOF)
+    return state is None or state.startswith("08") or state in _GONE_STATES
+
+
+def brief(exc: BaseException) -> str:
+    """One line naming a database error: its driver class and the first line of its message, no SQL."""
+    orig = getattr(exc, "orig", None) or exc
+    first = (str(orig).strip().splitlines() or [""])[0]
+    return f"{type(orig).__name__}: {first[:200]}"
+
+
+def retry_on_disconnect(
+    work: Callable[[], T],
+    *,
+    what: str,
+    patience_s: float = 0.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> T:
+    """Run ``work``; when the connection was lost, once more on a fresh one (the pool dropped the dead ones).
+
+    ``patience_s`` > 0 keeps retrying with short pauses for that long (a database restart takes a few
+    seconds), for work whose outcome is worth waiting for, such as recording what a platform answered.
+    Logs exactly one line when the retry succeeds; raises ``DatabaseUnavailable`` (one line, for the
+    caller to log) when it does not. Any other error propagates unchanged. ``work`` must be safe to
+    repeat: every store write here is a conditional update or an idempotent insert.
+    """
+    try:
+        return work()
+    except Exception as exc:
+        if not connection_lost(exc):
+            raise
+        first = exc
+    deadline, pause = time.monotonic() + patience_s, 0.25
+    while True:
+        try:
+            result = work()
+        except Exception as exc:
+            if not connection_lost(exc):
+                raise
+            if time.monotonic() + pause > deadline:
+                raise DatabaseUnavailable(f"{what}: database unavailable ({brief(exc)})") from None
+            sleep(pause)
+            pause = min(pause * 2, 2.0)
+            continue
+        log.warning("%s: database connection lost (%s); done on a fresh connection", what, brief(first))
+        return result
+
+
+def in_transaction(
+    factory: sessionmaker[Session], work: Callable[[Session], T], *, what: str, patience_s: float = 0.0
+) -> T:
+    """``work(session)`` in one transaction, retried on a fresh connection if the connection was lost."""
+
+    def once() -> T:
+        with transaction(factory) as session:
+            return work(session)
+
+    return retry_on_disconnect(once, what=what, patience_s=patience_s)

@@ -226,3 +226,13 @@ class LockRecord(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner: Mapped[str] = mapped_column(String(64))
     expires_at: Mapped[datetime]
+
+
+class WorkerHeartbeatRecord(Base):
+    """A delivering process's sign of life: a lease whose owner stopped beating is known dead in seconds."""
+
+    __tablename__ = "worker_heartbeats"
+
+    owner: Mapped[str] = mapped_column(String(64), primary_key=True)  # Container.owner, as in outbox.lease_owner
+    beat_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from app.embedded import Embedded
-from gateway.store.tables import OutboxRecord
+from gateway.store.tables import OutboxRecord, WorkerHeartbeatRecord
 from tests.e2e.harness import CREDENTIALS, Stack, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
-def worker_process(pg_url: str, redis_url: str) -> Iterator[Callable[[Stack], subprocess.Popen[bytes]]]:
+def worker_process(pg_url: str, redis_url: str) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     procs: list[subprocess.Popen[bytes]] = []
 
-    def start(stack: Stack) -> subprocess.Popen[bytes]:
+    def start(stack: Stack, **settings: str) -> subprocess.Popen[bytes]:
         env = os.environ | {
             "GATEWAY_DATABASE_URL": pg_url,
             "GATEWAY_BROKER_URL": redis_url,
@@ -35,7 +35,7 @@ def worker_process(pg_url: str, redis_url: str) -> Iterator[Callable[[Stack], su
             "GATEWAY_PLATFORMS__P12345__TIMEOUT_S": "120",
             "GATEWAY_OUTBOX__LEASE_S": "3",
             "GATEWAY_WORKER_THREADS": "2",
-        }
+        } | {f"GATEWAY_{key.upper()}": value for key, value in settings.items()}
         proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
@@ -55,7 +55,7 @@ def reply_row(stack: Stack) -> OutboxRecord | None:
 
 def test_a_worker_killed_after_the_platform_applied_a_reply_leaves_exactly_one_reply(
     make_stack: Callable[..., Stack],
-    worker_process: Callable[[Stack], subprocess.Popen[bytes]],
+    worker_process: Callable[..., subprocess.Popen[bytes]],
     pg_url: str,
     redis_url: str,
 ) -> None:
@@ -95,3 +95,50 @@ def test_a_worker_killed_after_the_platform_applied_a_reply_leaves_exactly_one_r
     assert ledger["count"] == 1 and ledger["duplicates"] == 0  # read back, never re-posted
     row = reply_row(stack)
     assert row is not None and row.receipt_id == ledger["entries"][0]["receipt_id"]
+
+
+def test_a_killed_workers_reply_is_read_back_once_its_heartbeat_stops_not_when_its_lease_ends(
+    make_stack: Callable[..., Stack],
+    worker_process: Callable[..., subprocess.Popen[bytes]],
+    pg_url: str,
+    redis_url: str,
+) -> None:
+    """Issue 12 point 4. The lease is an hour here: only the dead owner's heartbeat can free the row."""
+    stack = make_stack(database_url=pg_url, broker_url=redis_url, worker=False, scheduler=False,
+                       platforms={"p12345": {}}, settings={"outbox": {"lease_s": 3600}})
+    worker = worker_process(stack, outbox__lease_s="3600", outbox__heartbeat_s="0.5", outbox__owner_ttl_s="3")
+    order = stack.mock("p12345").post("/_mock/orders", json={"push": True}).json()
+    ticket = wait_for(lambda: stack.ticket_for("p12345", order["orderNo"]), timeout=30, what="ticket via worker")
+    tid = ticket["id"]
+    assert stack.api("duty").post(f"/api/v1/tickets/{tid}/sign-off").is_success
+    stack.dispatch(tid, "城关派出所")
+    assert stack.api("unit").post(f"/api/v1/tickets/{tid}/response", json={"note": "已联系"}).is_success
+    from tests.e2e.harness import REPLY
+
+    assert stack.api("unit").post(f"/api/v1/tickets/{tid}/reply", json=REPLY).is_success
+    stack.review(tid)
+    wait_for(lambda: stack.ledger("p12345", order_no=order["orderNo"])["count"] == 2, what="sign and contact")
+
+    # The platform applies the reply and holds the answer; the worker is killed holding the row.
+    stack.mock("p12345").post("/_mock/faults", json={"drop_next": 1, "drop_mode": "hang", "drop_hang_s": 60})
+    assert stack.api("leader").post(f"/api/v1/tickets/{tid}/reply/approve").is_success
+    wait_for(lambda: stack.ledger("p12345", action="reply")["count"] == 1, what="the reply applied")
+    row = reply_row(stack)
+    assert row is not None and row.state == "in_flight" and row.lease_owner is not None
+    with stack.container.sessions() as s:  # it was beating: its death is what the takeover must notice
+        assert s.get(WorkerHeartbeatRecord, row.lease_owner) is not None
+    worker.send_signal(signal.SIGKILL)
+    worker.wait(timeout=10)
+
+    takeover = Embedded(stack.container, worker=True, scheduler=True)
+    takeover.start()
+    try:
+        wait_for(lambda: (r := reply_row(stack)) is not None and r.state == "sent", timeout=60,
+                 what="the reply read back long before its hour-long lease ends")
+    finally:
+        takeover.stop()
+    done = reply_row(stack)
+    assert done is not None and done.lease_until is None
+    ledger = stack.ledger("p12345", action="reply")
+    assert ledger["count"] == 1 and ledger["duplicates"] == 0  # read back, never re-posted
+    assert done.receipt_id == ledger["entries"][0]["receipt_id"]
