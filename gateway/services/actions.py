@@ -172,6 +172,7 @@ def draft_reply(
     ticket.reply = draft.model_dump(mode="json")
     ticket.reply_drafted_by, ticket.status = principal.name, T.reply_drafted.value
     ticket.reply_approved_by = ticket.reply_approved_at = None
+    ticket.sent_back = None  # a new draft answers the send-back
     if review:
         replies.open_review(session, ticket=ticket, principal=principal, now=now)
     else:
@@ -216,6 +217,7 @@ def send_back_reply(
     ticket = get_ticket(session, ticket_id, for_update=True)
     _state(ticket, (T.reply_drafted,), "退回修改")
     ticket.status = (T.responded if ticket.responded_at else T.dispatched).value
+    ticket.sent_back = replies.sent_back_note(principal, "leader", reason, now)
     add_event(session, ticket=ticket, actor=principal.name, kind="reply_sent_back", at=now, reason=reason)
     ticket_changed(session, ticket=ticket, now=now, reason="reply_sent_back")
     return []
