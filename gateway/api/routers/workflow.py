@@ -164,4 +164,5 @@ def approvals(session: SessionDep, principal: PrincipalDep,
 @router.get("/units", summary="承办单位名录")
 def units(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """The active units a ticket can be dispatched to."""
-    return {"items": [{"id": u.id, "name": u.name, "kind": u.kind, "phone": u.phone} for u in list_units(session)]}
+    return {"items": [{"id": u.id, "name": u.name, "kind": u.kind, "phone": u.phone, "area": u.area}
+                      for u in list_units(session)]}
