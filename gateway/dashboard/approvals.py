@@ -40,9 +40,9 @@ class Inbox:
                 **{kind: len(self.requests.get(kind, [])) for kind in REQUEST_KINDS}}
 
 
-def _reviews(principal: Principal) -> Select[Any] | None:
-    """Drafts of the unit head's own unit that nobody has reviewed, not drafted by them."""
-    if not principal.has(Role.unit_head) or not principal.unit:
+def _reviews(principal: Principal, review: bool) -> Select[Any] | None:
+    """Drafts of the unit head's own unit that nobody has reviewed, not drafted by them (when the step is on)."""
+    if not review or not principal.has(Role.unit_head) or not principal.unit:
         return None
     return select(TicketRecord).where(
         TicketRecord.status == "reply_drafted", TicketRecord.unit == principal.unit,
@@ -75,7 +75,7 @@ def _requests(principal: Principal) -> Any:
 def inbox(session: Session, principal: Principal, *, review: bool) -> Inbox:
     """Everything waiting for ``principal`` (at most ``LIMIT`` of each list)."""
     out = Inbox()
-    if (stmt := _reviews(principal)) is not None:
+    if (stmt := _reviews(principal, review)) is not None:
         out.reviews = list(session.scalars(stmt.order_by(TicketRecord.id).limit(LIMIT)))
     if (stmt := _replies(principal, review)) is not None:
         out.replies = list(session.scalars(stmt.order_by(TicketRecord.id).limit(LIMIT)))
@@ -89,7 +89,7 @@ def inbox(session: Session, principal: Principal, *, review: bool) -> Inbox:
 def counts(session: Session, principal: Principal, *, review: bool) -> dict[str, int]:
     """The header's figures: how many decisions of each kind wait for ``principal`` (empty for other roles)."""
     found: dict[str, int] = {}
-    for key, stmt in (("review", _reviews(principal)), ("reply", _replies(principal, review))):
+    for key, stmt in (("review", _reviews(principal, review)), ("reply", _replies(principal, review))):
         if stmt is not None:
             found[key] = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     if _requests(principal) is not None:

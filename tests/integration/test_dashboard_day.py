@@ -130,6 +130,19 @@ def test_the_unit_head_step_is_in_the_unit_heads_inbox_and_a_leaders_own_request
         "/dashboard/approvals").text
 
 
+def test_without_the_unit_head_step_the_unit_head_has_nothing_waiting_and_the_leader_has_the_draft(
+    db_url: str, make_settings: Callable[..., Any], tmp_path: Path
+) -> None:
+    """GATEWAY_DASHBOARD__UNIT_HEAD_REVIEW=false: the step is off, so it is in nobody's inbox."""
+    for container in build_container(db_url, make_settings, tmp_path, unit_head_review=False):
+        api = TestClient(create_app(container))
+        reply = drafted(api, container, "B-NOREVIEW")
+        head = as_user(container, "unit_head").get("/dashboard/approvals").text
+        assert header_count(head) == "" and 'id="reviews-off"' in head and f"/dashboard/tickets/{reply}" not in head
+        leader = as_user(container, "leader").get("/dashboard/approvals").text
+        assert header_count(leader) == "1 (答复审批 1)" and f"/dashboard/tickets/{reply}#form-approve" in leader
+
+
 def test_a_units_suspension_request_waits_for_another_leader_who_records_the_chiefs_signature(
     api: TestClient, container: Container
 ) -> None:
