@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.dashboard.labels import OPEN_STATUSES
@@ -42,24 +42,27 @@ def _timer_rows(session: Session, *, kinds: tuple[str, ...], now: datetime, late
             for timer, t in session.execute(_scoped(stmt, unit))]
 
 
-def _nearest(session: Session, *, now: datetime, unit: str | None, limit: int) -> list[dict[str, Any]]:
+def nearest(session: Session, *, now: datetime, unit: str | None, limit: int,
+            batch: int | None = None) -> list[dict[str, Any]]:
     """Open tickets by their nearest binding deadline of any kind (签收, 派单, 响应, 交办反馈, 方案, 办结, 延期,
-    督办, 催办) still ahead, one row per ticket: the timers come nearest first from the (state, due) index and
-    the first of each ticket is kept, so the scan stops after a few rows however large the backlog."""
-    stmt = (select(SlaTimerRecord, TicketRecord).join(TicketRecord, TicketRecord.id == SlaTimerRecord.ticket_id)
-            .where(SlaTimerRecord.met_at.is_(None), SlaTimerRecord.state.in_(OPEN_TIMER), SlaTimerRecord.due_at >= now)
-            .order_by(SlaTimerRecord.due_at, SlaTimerRecord.id))
+    督办, 催办) still ahead, one row per ticket: timers come nearest first in bounded batches (a top-N each,
+    keyset on (due, id)) and the first of each ticket is kept; one batch almost always suffices."""
+    base = (select(SlaTimerRecord, TicketRecord).join(TicketRecord, TicketRecord.id == SlaTimerRecord.ticket_id)
+            .where(SlaTimerRecord.met_at.is_(None), SlaTimerRecord.state.in_(OPEN_TIMER), SlaTimerRecord.due_at >= now))
+    base = _scoped(base, unit).order_by(SlaTimerRecord.due_at, SlaTimerRecord.id)
     rows: dict[int, dict[str, Any]] = {}
-    result = session.execute(_scoped(stmt, unit).execution_options(yield_per=limit * 4))
-    try:
-        for timer, ticket in result:
-            if ticket.id not in rows:
+    batch, after = batch or limit * 10, None
+    while len(rows) < limit:
+        stmt = base if after is None else base.where(or_(SlaTimerRecord.due_at > after[0], and_(
+            SlaTimerRecord.due_at == after[0], SlaTimerRecord.id > after[1])))
+        found = session.execute(stmt.limit(batch)).all()
+        for timer, ticket in found:
+            if ticket.id not in rows and len(rows) < limit:
                 rows[ticket.id] = {"ticket": ticket, "timer": timer, "warning": timer.last_threshold > 0,
                                    "seconds_left": int((timer.due_at - now).total_seconds())}
-                if len(rows) == limit:
-                    break
-    finally:
-        result.close()
+        if len(found) < batch:
+            break
+        after = (found[-1][0].due_at, found[-1][0].id)
     return list(rows.values())
 
 
@@ -112,7 +115,7 @@ def overview(session: Session, *, now: datetime, unit: str | None, enabled: set[
         "open_by": dict(open_by),
         "open_total": sum(sum(v.values()) for v in open_by.values()),
         "status_totals": {s: sum(v.get(s, 0) for v in open_by.values()) for s in OPEN_STATUSES},
-        "nearest": _nearest(session, now=now, unit=unit, limit=10),
+        "nearest": nearest(session, now=now, unit=unit, limit=10),
         "breached": _timer_rows(session, kinds=ALL_KINDS, now=now, late=True, unit=unit, limit=10),
         "sent_back": _sent_back(session, unit=unit, limit=10),
         "timer_states": {"running": running_n, "warning": warning_n, "breached": breached_n},

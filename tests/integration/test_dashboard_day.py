@@ -18,6 +18,7 @@ from sqlalchemy import select, update
 
 from gateway.api.app import create_app
 from gateway.bootstrap import Container
+from gateway.dashboard.overview import nearest
 from gateway.store.db import transaction
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_dashboard import ApprovalRecord
@@ -201,6 +202,25 @@ def test_the_overview_puts_the_nearest_deadline_of_any_kind_first(api: TestClien
     assert nearest.index("E-URGENT") < nearest.index("E-SIGN")
     assert "催办期限" in nearest[nearest.index("E-URGENT"):nearest.index("E-SIGN")]
     assert nearest.count("E-URGENT") == 1  # one row per ticket, at its nearest deadline
+
+
+def test_the_nearest_list_keeps_one_row_per_ticket_however_the_timers_come_in_batches(
+    api: TestClient, container: Container
+) -> None:
+    for n in range(3):
+        dispatched(api, container, f"N-{n}", issued_at=f"2026-11-20T0{7 + n}:00:00+08:00")
+    add_ticket(container, "N-NEW")
+    with container.sessions() as session:
+        timers = session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.met_at.is_(None),
+                                                              SlaTimerRecord.due_at >= NOW)).all()
+        first: dict[int, Any] = {}
+        for timer in sorted(timers, key=lambda t: (t.due_at, t.id)):
+            first.setdefault(timer.ticket_id, (timer.due_at, timer.id))  # ties go by the timer's id
+        expected = sorted(first, key=lambda tid: first[tid])[:3]
+        assert len(timers) > len(first)  # several open deadlines per ticket
+        for batch in (1, 2, None):  # keyset batches of one timer, two, the default
+            rows = nearest(session, now=NOW, unit=None, limit=3, batch=batch)
+            assert [r["ticket"].id for r in rows] == expected
 
 
 def test_the_warning_and_breached_figures_link_to_the_queue_filtered_the_same_way(
