@@ -37,7 +37,6 @@ from urllib.parse import quote
 
 import httpx
 
-from adapters.base import Lookup, PollPage, RawItem, SendResult
 from adapters.http import NOT_SENT, ClientOwner, quick_retry, retry_after, status_error
 from adapters.mailbox_pacing import Pacer
 from gateway.errors import (
@@ -45,6 +44,7 @@ from gateway.errors import (
     PermanentError,
     TransientError,
 )
+from gateway.ports import Lookup, PollPage, RawItem, SendResult
 from gateway.settings import MailboxSettings
 
 log = logging.getLogger(__name__)

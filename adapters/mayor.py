@@ -31,11 +31,9 @@ from typing import Any
 
 import httpx
 
-from adapters.base import Lookup, PollPage, RawItem, SendResult
 from adapters.http import NOT_SENT, ClientOwner, quick_retry
 from adapters.mayor_wire import (
     FORM_CONTENT_TYPE,
-    SHANGHAI,
     Answer,
     encode_form,
     install_log_redaction,
@@ -45,6 +43,8 @@ from adapters.mayor_wire import (
     redact,
 )
 from gateway.errors import OutcomeUnknown, PermanentError, TransientError
+from gateway.ports import Lookup, PollPage, RawItem, SendResult
+from gateway.schema import SHANGHAI
 from gateway.settings import MayorSettings
 
 log = logging.getLogger(__name__)

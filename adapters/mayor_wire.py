@@ -11,7 +11,7 @@ import json
 import logging
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
 
@@ -19,8 +19,8 @@ import httpx
 
 from adapters.http import retry_after, status_error
 from gateway.errors import AuthenticationError, OutcomeUnknown, PermanentError, TransientError
+from gateway.schema import SHANGHAI
 
-SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai; China has kept +08:00 without DST since 1991
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"  # the platform's naive local times
 CHARSET = "gbk"
 # GB18030 is a superset of GBK: it decodes every GBK answer identically, and also the odd rare

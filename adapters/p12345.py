@@ -20,13 +20,12 @@ import json
 import logging
 import time
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
-from adapters.base import Lookup, PollPage, RawItem, SendResult
 from adapters.http import NOT_SENT, ClientOwner, quick_retry, retry_after, status_error
 from adapters.p12345_signing import signed_headers, verify_headers
 from gateway.errors import (
@@ -35,11 +34,12 @@ from gateway.errors import (
     PermanentError,
     TransientError,
 )
+from gateway.ports import Lookup, PollPage, RawItem, SendResult
+from gateway.schema import SHANGHAI
 from gateway.settings import P12345Settings
 
 log = logging.getLogger(__name__)
 
-SHANGHAI = timezone(timedelta(hours=8))  # the platform writes +08:00; China has had no DST since 1991
 SNAPSHOT = "order.snapshot"
 ACTIONS = frozenset({"sign", "contact", "return", "extension", "progress", "reply"})
 MAX_PAGE_SIZE = 100

@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from gateway.api.app import create_app
-from gateway.bootstrap import bootstrap
+from app.bootstrap import bootstrap
+from app.web import create_app
 from gateway.services import accounts
 from gateway.settings import Settings
 from gateway.store.db import make_engine, transaction

@@ -201,16 +201,16 @@ def main() -> None:
         }
         py = sys.executable
         try:
-            subprocess.run([py, "-m", "gateway.cli", "migrate"], cwd=ROOT, env=os.environ | env, check=True,
+            subprocess.run([py, "-m", "app.cli", "migrate"], cwd=ROOT, env=os.environ | env, check=True,
                            stdout=subprocess.DEVNULL)
-            procs.append(start([py, "-m", "gateway.cli", "--log-level", "WARNING", "mock", "p12345", "--port",
+            procs.append(start([py, "-m", "app.cli", "--log-level", "WARNING", "mock", "p12345", "--port",
                                 str(mock_port), "--app-id", APP_ID, "--app-secret", SECRET, "--rate-limit", "100000",
                                 "--log-level", "warning"], env, logs / "mock.log"))
-            procs.append(start([py, "-m", "gateway.cli", "--log-level", "WARNING", "serve"], env, logs / "api.log"))
-            worker_cmd = [py, "-m", "gateway.cli", "--log-level", "WARNING", "worker"]
+            procs.append(start([py, "-m", "app.cli", "--log-level", "WARNING", "serve"], env, logs / "api.log"))
+            worker_cmd = [py, "-m", "app.cli", "--log-level", "WARNING", "worker"]
             workers = [start(worker_cmd, env, logs / f"worker{n}.log") for n in range(args.workers)]
             procs.append(workers[0])
-            procs.append(start([py, "-m", "gateway.cli", "--log-level", "WARNING", "scheduler"], env,
+            procs.append(start([py, "-m", "app.cli", "--log-level", "WARNING", "scheduler"], env,
                                logs / "scheduler.log"))
             echo_file = logs / "echo_app.py"
             echo_file.write_text(ECHO_APP)

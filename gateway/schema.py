@@ -7,13 +7,17 @@ masking (``gateway.privacy``) and the OpenAPI document both know which they are.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 PERSONAL: dict[str, Any] = {"personal": True}
+
+# The one time zone of the gateway and every platform: Asia/Shanghai, which has kept +08:00 without
+# daylight saving since 1991. A fixed offset, so a time reads the same for any date a platform sends.
+SHANGHAI = timezone(timedelta(hours=8))
 
 
 class AppealType(StrEnum):

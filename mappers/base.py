@@ -1,35 +1,18 @@
-"""The mapper seam: foreign payload <-> internal schema, as pure functions with enum tables."""
+"""Helpers every mapper shares: enum tables, required fields, write-back payloads.
+
+The mapper seam itself (``Mapper``) is a port of the core: ``gateway.ports``.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
 from gateway.errors import MappingError
-from gateway.schema import MappedEvent
 
 T = TypeVar("T")
-
-
-class Mapper(Protocol):
-    """Translation for one platform. Pure: the same input always gives the same output.
-
-    ``inbound`` raises ``MappingError`` (naming the field and value) for a malformed payload or an
-    unknown enum value; it never raises anything else and never returns a partial ticket.
-    ``outbound`` builds the platform's request body for one write-back from our internal payload.
-    """
-
-    key: str
-
-    def inbound(self, event_type: str, payload: str) -> MappedEvent:
-        """Map one raw inbox payload (exactly as received) to a ticket snapshot or a notice."""
-        ...
-
-    def outbound(self, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-        """Map an internal write-back payload to the platform's body (without the request id)."""
-        ...
 
 
 def lookup_enum(table: Mapping[str, T], value: object, field: str) -> T:

@@ -8,8 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from adapters.base import Lookup, PollPage, RawItem, SendResult
 from gateway.errors import MappingError
+from gateway.ports import Lookup, PollPage, RawItem, SendResult
 from gateway.schema import (
     AppealType,
     Citizen,

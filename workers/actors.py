@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import dramatiq
 
 if TYPE_CHECKING:
-    from gateway.bootstrap import Container
+    from gateway.container import Container
 
 log = logging.getLogger(__name__)
 
@@ -64,28 +64,24 @@ class Doorbell:
 
 def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
     """Declare the actors on ``broker`` (never at import time) and return the doorbell for them."""
-    from gateway.alerts.runtime import handle_delivery
-    from gateway.sla import runtime as sla_runtime
-    from workers import runtime
-
-    sla_runtime.bind(container.engine, container.settings.sla, container.settings.alerts)
+    from workers import handlers
 
     def process_inbox(row_ids: list[int] | int) -> None:
         # A bare id is a message rung before ids were sent in lists (rolling upgrade).
         for row_id in [row_ids] if isinstance(row_ids, int) else row_ids:
             try:
-                runtime.handle_inbox(container, row_id)
+                handlers.handle_inbox(container, row_id)
             except Exception:  # one bad row never holds up the others; the sweeper rings it again
                 log.exception("inbox row %s failed; left to the sweeper", row_id)
 
     def deliver_outbox(row_id: int) -> None:
-        runtime.handle_outbox(container, row_id)
+        handlers.handle_outbox(container, row_id)
 
     def poll_platform(platform: str) -> None:
-        runtime.handle_poll(container, platform)
+        handlers.handle_poll(container, platform)
 
     def deliver_alert(delivery_id: int) -> None:
-        handle_delivery(container, delivery_id)
+        handlers.handle_delivery(container, delivery_id)
 
     def make(name: str, queue: str = QUEUE) -> Any:
         return dramatiq.actor(actor_name=name, broker=broker, queue_name=queue)

@@ -20,7 +20,7 @@ from gateway.store import locks, outbox
 from gateway.store.db import transaction
 
 if TYPE_CHECKING:
-    from gateway.bootstrap import Container
+    from gateway.container import Container
 
 log = logging.getLogger(__name__)
 

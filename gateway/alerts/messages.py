@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from gateway.platforms import label
+from gateway.catalogue import label
 from gateway.sla.deadlines import to_shanghai
 
 TIMER_LABELS = {"sign_off": "签收", "dispatch": "派单", "response": "响应", "first_feedback": "交办并初步反馈",

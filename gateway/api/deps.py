@@ -10,7 +10,7 @@ from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.principal import Principal
 
 

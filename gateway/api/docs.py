@@ -17,7 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from gateway.api.deps import get_principal
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.settings import Mode
 
 DOCS, SPEC, STATIC = "/docs", "/openapi.json", "/docs/static"

@@ -5,18 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import object_session
 
-from gateway.platforms import label
+from gateway.catalogue import label
 from gateway.principal import Principal
 from gateway.privacy import address_view, citizen_view
-from gateway.services.actions import STATUS_LABELS
+from gateway.schema import SHANGHAI
 from gateway.services.deadlines import orders_for, ticket_deadlines
+from gateway.services.ticket_states import STATUS_LABELS
 from gateway.store.tables import OutboxRecord, TicketEventRecord, TicketRecord
-
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def local(dt: datetime | None) -> str | None:

@@ -3,7 +3,7 @@
 Server-rendered Jinja2 pages with htmx for live parts (overview polling, queue paging) and a small
 script for countdowns and charts; every asset is vendored under ``static/`` (the intranet has no
 internet). Pages act through the same use cases as the JSON API (``gateway.services``), so a rule
-enforced for one is enforced for both. ``install`` wires it into an app built by ``create_app``.
+enforced for one is enforced for both. ``install`` wires it into the app built by ``app.web.create_app``.
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gateway.principal import ROLE_LABELS
 from gateway.schema import APPEAL_TYPE_LABELS
-from gateway.services.actions import STATUS_LABELS
+from gateway.services.ticket_states import STATUS_LABELS
 
 STATUS = dict(STATUS_LABELS)
 APPEAL = {k.value: v for k, v in APPEAL_TYPE_LABELS.items()}

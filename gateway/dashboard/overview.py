@@ -11,10 +11,11 @@ from typing import Any
 from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
+from gateway.catalogue import CATALOGUE
 from gateway.dashboard.labels import OPEN_STATUSES
-from gateway.platforms import REGISTRY
+from gateway.schema import SHANGHAI
 from gateway.services.health import platform_health
-from gateway.sla.deadlines import SHANGHAI, to_shanghai
+from gateway.sla.deadlines import to_shanghai
 from gateway.sla.runtime import runtime_for
 from gateway.store.tables import OutboxRecord, TicketRecord
 from gateway.store.tables_dashboard import ApprovalRecord
@@ -82,7 +83,7 @@ def overview(session: Session, *, now: datetime, unit: str | None, enabled: set[
     open_by: dict[str, dict[str, int]] = defaultdict(dict)
     for platform, status, count in open_rows:
         open_by[platform][status] = int(count)
-    platforms = list(REGISTRY) + sorted(set(open_by) - set(REGISTRY))
+    platforms = list(CATALOGUE) + sorted(set(open_by) - set(CATALOGUE))
     midnight = datetime.combine(to_shanghai(now).date(), time(), tzinfo=SHANGHAI)
     start = midnight - timedelta(days=TREND_DAYS - 1)
     # One index range scan, one count per day: portable (no dialect date functions) and cheap.
@@ -137,8 +138,8 @@ def overview(session: Session, *, now: datetime, unit: str | None, enabled: set[
 
 def chart_data(data: dict[str, Any]) -> dict[str, Any]:
     """The numbers the overview's charts draw (JSON in the page, read by static/app.js)."""
+    from gateway.catalogue import label
     from gateway.dashboard.labels import STATUS
-    from gateway.platforms import label
 
     return {
         "open": {"labels": [label(p) for p in data["platforms"]],

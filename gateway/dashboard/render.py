@@ -12,10 +12,10 @@ from fastapi.templating import Jinja2Templates
 from sqlalchemy import update
 
 from gateway.api.views import local
-from gateway.bootstrap import Container
+from gateway.catalogue import label as platform_label
+from gateway.container import Container
 from gateway.dashboard import labels
 from gateway.errors import Forbidden
-from gateway.platforms import label as platform_label
 from gateway.principal import Principal
 from gateway.services.accounts import LoginSession
 from gateway.services.deadlines import basis

@@ -12,15 +12,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import Response
 from pydantic import ValidationError
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.render import back, login_of
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError
-from gateway.schema import ReplyDraft
+from gateway.schema import SHANGHAI, ReplyDraft
 from gateway.services import actions, decisions, oversight, replies, suspension
 from gateway.settings import Role
-from gateway.sla.deadlines import SHANGHAI
-from gateway.store.db import transaction
 
 router = APIRouter(prefix=f"{DASHBOARD}/tickets/{{ticket_id}}")
 Reason = Annotated[str, Form(min_length=2, max_length=2000)]
@@ -33,11 +31,10 @@ def perform(request: Request, ticket_id: int, use_case: Callable[..., list[int]]
     container: Container = request.app.state.container
     where = f"{DASHBOARD}/tickets/{ticket_id}"
     try:
-        with transaction(container.sessions) as session:
-            ids = use_case(session, ticket_id=ticket_id, principal=principal, now=container.clock(), **kwargs)
+        with container.commit_then_ring() as (session, ring):
+            ring.outbox(use_case(session, ticket_id=ticket_id, principal=principal, now=container.clock(), **kwargs))
     except DomainError as exc:
         return back(request, where, error=str(exc))
-    container.doorbell.outbox(ids)  # after commit: never ring for a row that may roll back
     return back(request, where, ok=done)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.render import back, login_of, page, require
 from gateway.dashboard.routes_auth import client_ip
 from gateway.dashboard.security import DASHBOARD

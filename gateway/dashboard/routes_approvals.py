@@ -7,7 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.approvals import ANCHOR, inbox
 from gateway.dashboard.render import login_of, page, require
 from gateway.dashboard.security import DASHBOARD

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.render import back, login_of, page
 from gateway.dashboard.security import (
     DASHBOARD,

@@ -9,7 +9,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, select
 
 from gateway.api.routers.tickets import _visible as visible_unit
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.render import back, login_of, page, require
 from gateway.dashboard.routes_auth import client_ip
 from gateway.dashboard.security import DASHBOARD
@@ -99,10 +99,10 @@ def replay(row_id: int, request: Request) -> Response:
     principal = login_of(request).principal
     container: Container = request.app.state.container
     try:
-        with transaction(container.sessions) as session:
+        with container.commit_then_ring() as (session, ring):
             replay_outbound(session, row_id=row_id, principal=principal, now=container.clock(),
                             ip=client_ip(request))
+            ring.outbox([row_id])
     except DomainError as exc:
         return back(request, f"{DASHBOARD}/delivery", error=str(exc))
-    container.doorbell.outbox([row_id])
     return back(request, f"{DASHBOARD}/delivery", ok="已重新排队回传（先向平台核实，不会重复发送）")

@@ -9,13 +9,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.routers.tickets import _visible as visible_unit
-from gateway.bootstrap import Container
+from gateway.catalogue import CATALOGUE
+from gateway.container import Container
 from gateway.dashboard import labels
 from gateway.dashboard.overview import chart_data, overview
 from gateway.dashboard.queue import QueueFilters, queue_page
 from gateway.dashboard.render import fragment, login_of, page
 from gateway.dashboard.security import DASHBOARD
-from gateway.platforms import REGISTRY
 from gateway.store.units import list_units
 
 router = APIRouter(prefix=DASHBOARD)
@@ -70,7 +70,7 @@ def queue(
         units = [u.name for u in list_units(session)] if scope is None else [scope]
     params = [(k, v) for k, v in request.query_params.multi_items() if k != "cursor"]
     context: dict[str, Any] = {"page_": result, "filters": filters, "params": params, "units": units, "scope": scope,
-               "platforms": list(REGISTRY), "statuses": labels.STATUS, "appeals": labels.APPEAL}
+               "platforms": list(CATALOGUE), "statuses": labels.STATUS, "appeals": labels.APPEAL}
     if request.headers.get("hx-request") and cursor:
         return fragment(request, "_queue_rows.html", **context)
     return page(request, "queue.html", active="queue", **context)

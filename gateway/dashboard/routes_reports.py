@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from gateway.api.routers.tickets import _visible as visible_unit
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard.export import bulletin_workbook, report_workbook, row_values
 from gateway.dashboard.render import login_of, page
 from gateway.dashboard.routes_auth import client_ip

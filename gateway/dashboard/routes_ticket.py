@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from gateway.api.routers.tickets import _detail as ticket_detail_for
 from gateway.api.routers.tickets import _visible as visible_unit
-from gateway.bootstrap import Container
+from gateway.catalogue import reply_parts
+from gateway.container import Container
 from gateway.dashboard.render import back, login_of, page
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError, Forbidden, NotFound
-from gateway.platforms import reply_parts
 from gateway.principal import Principal
 from gateway.services import evidence, oversight, suspension, workflow
 from gateway.services.complained import barred_units, complained_unit

@@ -22,7 +22,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gateway.api.errors import error_response
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.errors import Forbidden
 from gateway.services import accounts
 from gateway.services.signing import signing_key

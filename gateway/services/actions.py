@@ -22,12 +22,14 @@ from gateway.schema import (
     SignPayload,
     TicketStatus,
 )
-from gateway.services import replies, workflow
+from gateway.services import replies, ticket_states, workflow
 from gateway.services.complained import check_not_complained
 from gateway.services.evidence import REF as EVIDENCE_REF
 from gateway.services.evidence import attach_to_reply, list_evidence
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.linking import assign_case_unit
+from gateway.services.ticket_states import DISPATCHABLE, IN_HAND, require
+from gateway.services.ticket_states import STATUS_LABELS as STATUS_LABELS  # where others read it
 from gateway.services.writeback import queue_writeback
 from gateway.settings import Role
 from gateway.store.tables import TicketRecord
@@ -35,16 +37,6 @@ from gateway.store.tickets import add_event, get_ticket
 from gateway.store.units import check_unit
 
 T = TicketStatus
-IN_HAND = (T.signed, T.dispatched, T.responded, T.reply_drafted)
-
-
-def _state(ticket: TicketRecord, allowed: tuple[TicketStatus, ...], action: str) -> None:
-    if ticket.status not in {s.value for s in allowed}:
-        raise DomainError(
-            f"工单当前状态“{STATUS_LABELS.get(ticket.status, ticket.status)}”不能{action} "
-            f"(ticket {ticket.id} is {ticket.status}; {action} needs one of {[s.value for s in allowed]})",
-            code="invalid_state",
-        )
 
 
 def _unit_scope(ticket: TicketRecord, principal: Principal) -> None:
@@ -58,8 +50,7 @@ def sign_off(session: Session, *, ticket_id: int, principal: Principal, now: dat
     """签收: accept the ticket on the platform (24 h window)."""
     principal.require(Role.duty, action="签收")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    _state(ticket, (T.received,), "签收")
-    ticket.status, ticket.signed_at, ticket.signed_by = T.signed.value, now, principal.name
+    ticket_states.sign(ticket, by=principal.name, at=now)
     payload = SignPayload(operator=principal.name, signed_at=now).model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="sign", payload=payload,
                  actor=principal.name, now=now)
@@ -74,8 +65,7 @@ def request_return(
     """退回: not ours to handle; asks the platform to take it back, with the reason."""
     principal.require(Role.duty, action="退回")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    _state(ticket, (T.received,), "退回")
-    ticket.status = T.return_requested.value
+    ticket_states.request_return(ticket)
     payload = ReturnPayload(reason=reason, target=target).model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="return", payload=payload,
                  actor=principal.name, now=now)
@@ -96,12 +86,12 @@ def dispatch(
     """
     principal.require(Role.duty, Role.leader, action="派单")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    _state(ticket, (T.signed, T.dispatched), "派单")
+    require(ticket, DISPATCHABLE, "派单")
     check_unit(session, name=unit)
     check_not_complained(session, ticket, unit)
     if approval == "before" and not principal.has(Role.leader):
         return workflow.propose_dispatch(session, ticket=ticket, principal=principal, unit=unit, now=now)
-    ticket.status, ticket.unit, ticket.dispatched_at = T.dispatched.value, unit, now
+    ticket_states.dispatch(ticket, unit=unit, at=now)
     add_event(session, ticket=ticket, actor=principal.name, kind="dispatched", at=now, unit=unit)
     assign_case_unit(session, ticket=ticket, unit=unit, actor=principal.name, now=now)
     workflow.after_dispatch(session, ticket=ticket, principal=principal, unit=unit, now=now)
@@ -117,8 +107,7 @@ def record_response(
     principal.require(Role.unit, Role.duty, action="先行联系")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
-    _state(ticket, (T.signed, T.dispatched), "先行联系")
-    ticket.status, ticket.responded_at = T.responded.value, now
+    ticket_states.respond(ticket, at=now)
     # The number the unit called is, unless it says otherwise, the one the citizen left — never a 12389
     # reporter's, which the unit does not see and which goes nowhere on its behalf (001 五).
     left = "" if supervision_only(ticket.platform) else str((ticket.citizen or {}).get("phone") or "")
@@ -139,7 +128,7 @@ def report_progress(
     principal.require(Role.unit, Role.duty, action="阶段反馈")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
-    _state(ticket, IN_HAND, "阶段反馈")
+    require(ticket, IN_HAND, "阶段反馈")
     payload = ProgressPayload(note=note).model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="progress", payload=payload,
                  actor=principal.name, now=now)
@@ -159,7 +148,7 @@ def draft_reply(
     principal.require(Role.unit, Role.duty, action="起草答复")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
-    _state(ticket, IN_HAND, "起草答复")
+    require(ticket, IN_HAND, "起草答复")
     draft = replies.complete_draft(draft, ticket=ticket)
     # Evidence goes out as signed links to our files, so a reference is only ever made here, from
     # files of this ticket: one written into the draft by a client is dropped, never trusted.
@@ -170,8 +159,7 @@ def draft_reply(
     draft = draft.model_copy(update={"attachments": kept + attach_to_reply(session, ticket=ticket,
                                                                             evidence_ids=evidence_ids)})
     ticket.reply = draft.model_dump(mode="json")
-    ticket.reply_drafted_by, ticket.status = principal.name, T.reply_drafted.value
-    ticket.reply_approved_by = ticket.reply_approved_at = None
+    ticket_states.draft_reply(ticket, by=principal.name)
     ticket.sent_back = None  # a new draft answers the send-back
     if review:
         replies.open_review(session, ticket=ticket, principal=principal, now=now)
@@ -192,14 +180,14 @@ def approve_reply(
     """
     principal.require(Role.leader, action="审批答复")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    _state(ticket, (T.reply_drafted,), "审批答复")
+    require(ticket, (T.reply_drafted,), "审批答复")
     if not ticket.reply:
         raise DomainError("没有待审批的答复 (no reply draft)", code="invalid_state")
     replies.check_approver(ticket, principal, review=review)
     # The four parts and the platform's own are checked again: what is approved is what goes out.
     draft = replies.complete_draft(ReplyDraft.model_validate(ticket.reply), ticket=ticket, when="审批")
     ticket.reply = draft.model_dump(mode="json")
-    ticket.status, ticket.reply_approved_by, ticket.reply_approved_at = T.approved.value, principal.name, now
+    ticket_states.approve_reply(ticket, by=principal.name, at=now)
     workflow.confirm_dispatch_with_reply(session, ticket=ticket, principal=principal, now=now)
     payload = ReplyPayload(**draft.model_dump(), approved_by=principal.name, approved_at=now, unit=ticket.unit)
     ids = queue_writeback(session, ticket=ticket, action="reply", payload=payload.model_dump(mode="json"),
@@ -215,8 +203,8 @@ def send_back_reply(
     """领导退回修改: the leader sends the draft back to the unit."""
     principal.require(Role.leader, action="退回修改")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    _state(ticket, (T.reply_drafted,), "退回修改")
-    ticket.status = (T.responded if ticket.responded_at else T.dispatched).value
+    require(ticket, (T.reply_drafted,), "退回修改")
+    ticket_states.send_back_reply(ticket)
     ticket.sent_back = replies.sent_back_note(principal, "leader", reason, now)
     add_event(session, ticket=ticket, actor=principal.name, kind="reply_sent_back", at=now, reason=reason)
     ticket_changed(session, ticket=ticket, now=now, reason="reply_sent_back")
@@ -232,7 +220,7 @@ def request_extension(
     principal.require(Role.unit, Role.leader, Role.duty, action="申请延期")
     ticket = get_ticket(session, ticket_id, for_update=True)
     _unit_scope(ticket, principal)
-    _state(ticket, IN_HAND, "申请延期")
+    require(ticket, IN_HAND, "申请延期")
     workflow.check_report(session, ticket=ticket, report=report)
     due = workflow.check_extension(session, ticket=ticket, days=days, now=now)
     if not principal.has(Role.leader):
@@ -244,17 +232,3 @@ def request_extension(
                                   report=report, approved_by=principal.name, new_due_at=due.due_at.isoformat())
     ticket_changed(session, ticket=ticket, now=now, reason="extension_requested")
     return ids
-
-
-STATUS_LABELS: dict[str, str] = {
-    T.received: "待签收",
-    T.signed: "已签收",
-    T.dispatched: "已派单",
-    T.responded: "已响应",
-    T.reply_drafted: "答复待审批",
-    T.approved: "已审批待回传",
-    T.replied: "已回复",
-    T.return_requested: "退回申请中",
-    T.returned: "已退回",
-    T.closed: "已办结",
-}

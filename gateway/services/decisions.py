@@ -12,9 +12,7 @@ from sqlalchemy.orm import Session
 
 from gateway.errors import DomainError, Forbidden
 from gateway.principal import Principal
-from gateway.schema import TicketStatus
-from gateway.services import workflow
-from gateway.services.actions import STATUS_LABELS
+from gateway.services import ticket_states, workflow
 from gateway.services.complained import check_not_complained
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.linking import assign_case_unit
@@ -23,7 +21,6 @@ from gateway.store.tables_dashboard import ApprovalRecord
 from gateway.store.tickets import add_event, get_ticket
 from gateway.store.units import check_unit
 
-T = TicketStatus
 UNSATISFIED = ("dissatisfied",)
 
 
@@ -54,10 +51,8 @@ def approve_dispatch(
     check_not_complained(session, ticket, target)  # 001 五, again: a proposal may predate the check
     moved = target != ticket.unit
     if moved or not record.detail.get("effective"):
-        if ticket.status not in (T.signed.value, T.dispatched.value):
-            raise DomainError(f"工单当前状态“{STATUS_LABELS.get(ticket.status, ticket.status)}”不能改派 "
-                              f"(ticket {ticket.id} is {ticket.status})", code="invalid_state")
-        ticket.status, ticket.unit, ticket.dispatched_at = T.dispatched.value, target, now
+        ticket_states.require(ticket, ticket_states.DISPATCHABLE, "改派", detail="")
+        ticket_states.dispatch(ticket, unit=target, at=now)
         add_event(session, ticket=ticket, actor=principal.name, kind="dispatched", at=now, unit=target,
                   approval_id=record.id)
         assign_case_unit(session, ticket=ticket, unit=target, actor=principal.name, now=now)
@@ -122,14 +117,10 @@ def mark_rework(session: Session, *, ticket_id: int, principal: Principal, reaso
     """重办: after an unsatisfied callback the matter goes back to its unit for a new handling cycle."""
     principal.require(Role.duty, Role.leader, action="重办")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    if ticket.status not in (T.replied.value, T.closed.value):
-        raise DomainError(f"工单当前状态“{STATUS_LABELS.get(ticket.status, ticket.status)}”不能重办 "
-                          f"(ticket {ticket.id} is {ticket.status}; rework needs a sent reply)", code="invalid_state")
+    ticket_states.require(ticket, ticket_states.SENT, "重办", detail="rework needs a sent reply")
     if str((ticket.callback or {}).get("satisfaction")) not in UNSATISFIED:
         raise DomainError("只有回访不满意的工单才能重办 (rework needs an unsatisfied callback)", code="invalid_state")
-    ticket.reopen_count += 1
-    ticket.status = (T.dispatched if ticket.unit else T.signed).value
-    ticket.reply_approved_by, ticket.reply_approved_at, ticket.replied_at = None, None, None
+    ticket_states.reopen(ticket)
     ticket.updated_at = now
     # Same kind as the platform's 重办 notice: the SLA engine opens the next cycle from this instant.
     add_event(session, ticket=ticket, actor=principal.name, kind="reopened", at=now, reason=reason, source="bureau",

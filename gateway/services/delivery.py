@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import PlatformAdapter, SendResult
+from gateway.catalogue import takes_files
 from gateway.errors import (
     GatewayError,
     MappingError,
@@ -21,9 +21,9 @@ from gateway.errors import (
     RateLimited,
     TransientError,
 )
-from gateway.platforms import REGISTRY
-from gateway.schema import OutboundState, TicketStatus
-from gateway.services import circuit
+from gateway.ports import Mapper, PlatformAdapter, SendResult
+from gateway.schema import OutboundState
+from gateway.services import circuit, ticket_states
 from gateway.services.evidence import EvidenceLinks, resolve_links
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.ratelimit import PlatformPacer
@@ -31,7 +31,6 @@ from gateway.settings import OutboxSettings
 from gateway.store import outbox
 from gateway.store.db import transaction
 from gateway.store.tickets import add_event, get_ticket
-from mappers.base import Mapper
 
 log = logging.getLogger(__name__)
 S = OutboundState
@@ -116,8 +115,7 @@ def _attempt(
         if adapter is None or mapper is None:
             raise PermanentError(f"platform {claim.platform!r} is not enabled in this deployment")
         payload = claim.payload
-        spec = REGISTRY.get(claim.platform)
-        if spec is not None and spec.takes_files:  # the platform fetches evidence files by URL
+        if takes_files(claim.platform):  # the platform fetches evidence files by URL
             payload = resolve_links(payload, links, issued=claim.created_at or clock())
         body = mapper.outbound(claim.action, payload)
         result: SendResult | None = None
@@ -156,8 +154,8 @@ def _sent(
         if not outbox.finish(session, claim, state=S.sent, now=now, receipt_id=result.receipt_id):
             return DeliveryReport(claim.id, None)
         ticket = get_ticket(session, claim.ticket_id, for_update=True)
-        if claim.action == "reply" and ticket.status == TicketStatus.approved.value:
-            ticket.status, ticket.replied_at = TicketStatus.replied.value, now
+        if claim.action == "reply":
+            ticket_states.reply_sent(ticket, at=now)
         add_event(session, ticket=ticket, actor="system", kind="outbound_sent", at=now,
                   action=claim.action, outbox_id=claim.id, receipt_id=result.receipt_id,
                   attempts=claim.attempts, **result.detail)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from gateway.platforms import REGISTRY, label
+from gateway.catalogue import CATALOGUE, label
 from gateway.store.tables import InboxRecord, OutboxRecord, PlatformStateRecord, PollCursorRecord
 
 OPEN_STATES = ("pending", "in_flight", "retry", "unknown")
@@ -43,7 +43,7 @@ def platform_health(session: Session, *, now: datetime, enabled: set[str] | None
         ).all()
     )
     out = []
-    keys = list(REGISTRY) + sorted({*backlog, *dead, *cursors, *states} - set(REGISTRY))
+    keys = list(CATALOGUE) + sorted({*backlog, *dead, *cursors, *states} - set(CATALOGUE))
     for key in keys:
         cursor, state = cursors.get(key), states.get(key)
         attempts = (state.window_ok + state.window_err) if state else 0

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, delete, select
 from sqlalchemy.orm import Session
 
-from adapters.base import RawItem
 from gateway.errors import SignatureError
+from gateway.ports import RawItem
 from gateway.services import storable
 from gateway.store.sql import insert_ignore, insert_ignore_many
 from gateway.store.tables import InboxRecord, NonceRecord, PollCursorRecord

@@ -18,18 +18,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import DomainError
+from gateway.schema import SHANGHAI
 from gateway.settings import DashboardSettings
 from gateway.store.sql import insert_ignore
 from gateway.store.tables_auth import LoginThrottleRecord, UserRecord
 from gateway.store.users import add_audit, find_user
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 SCOPE_LABELS = {"account": "该账号", "address": "本机地址", "device": "本浏览器"}
 
 

@@ -8,8 +8,8 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import PlatformAdapter
 from gateway.errors import GatewayError
+from gateway.ports import PlatformAdapter
 from gateway.services import inbound
 from gateway.store import locks
 from gateway.store.db import transaction

@@ -12,15 +12,15 @@ from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.errors import MappingError
+from gateway.ports import Mapper
 from gateway.schema import NoticeKind, TicketDraft, TicketNotice, TicketStatus
-from gateway.services import storable
+from gateway.services import storable, ticket_states
 from gateway.services.lifecycle import ticket_changed
 from gateway.services.linking import LinkingPolicy, link_ticket
 from gateway.store.db import transaction
 from gateway.store.sql import insert_ignore
 from gateway.store.tables import InboxRecord, TicketRecord
 from gateway.store.tickets import add_event, find_ticket
-from mappers.base import Mapper
 
 log = logging.getLogger(__name__)
 
@@ -29,7 +29,6 @@ DEFAULT_LINKING = LinkingPolicy()
 PLATFORM = "platform"
 
 # Forward order of the lifecycle; a platform snapshot may move a ticket forward, never back.
-RANK = {s: i for i, s in enumerate(TicketStatus)}
 
 
 def process_inbox(
@@ -210,9 +209,7 @@ def _apply_draft(session: Session, draft: TicketDraft, now: datetime) -> tuple[T
     before = ticket.source_version
     for key, value in _draft_columns(draft).items():
         setattr(ticket, key, value)
-    hint = draft.status_hint
-    if hint is not None and RANK[hint] > RANK[TicketStatus(ticket.status)]:
-        ticket.status = hint.value
+    ticket_states.platform_hint(ticket, draft.status_hint)
     ticket.updated_at = now
     add_event(session, ticket=ticket, actor=PLATFORM, kind="platform_updated", at=now,
               from_version=before, source_version=draft.source_version, platform_status=draft.platform_status)
@@ -229,20 +226,17 @@ def _apply_notice(session: Session, ticket: TicketRecord, notice: TicketNotice, 
         ticket.supervised = True
     elif kind is NoticeKind.reply_rejected:
         # 审核退回: the platform refused our reply; it must be redrafted and approved again.
-        ticket.status = TicketStatus.responded.value if ticket.responded_at else TicketStatus.dispatched.value
-        ticket.reply_approved_by, ticket.reply_approved_at, ticket.replied_at = None, None, None
+        ticket_states.reply_rejected(ticket)
     elif kind is NoticeKind.extension_decided:
         if data.get("approved") and data.get("new_due_at"):
             ticket.platform_due_at = datetime.fromisoformat(str(data["new_due_at"]))
     elif kind is NoticeKind.return_decided:
-        ticket.status = (TicketStatus.returned if data.get("approved") else TicketStatus.received).value
+        ticket_states.return_decided(ticket, approved=bool(data.get("approved")))
     elif kind in (NoticeKind.callback, NoticeKind.rated):
         ticket.callback = {**(ticket.callback or {}), **data}
     elif kind is NoticeKind.reopened:
         # 重办: a new handling cycle on the same ticket.
-        ticket.reopen_count += 1
-        ticket.status = (TicketStatus.dispatched if ticket.unit else TicketStatus.signed).value
-        ticket.reply_approved_by, ticket.reply_approved_at, ticket.replied_at = None, None, None
+        ticket_states.reopen(ticket)
         if data.get("new_due_at"):
             ticket.platform_due_at = datetime.fromisoformat(str(data["new_due_at"]))
     ticket.updated_at = now

@@ -22,10 +22,11 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from gateway.catalogue import label, public_text, reply_parts
 from gateway.errors import DomainError, Forbidden
-from gateway.platforms import label, public_text, reply_parts
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft, TicketStatus
+from gateway.services import ticket_states
 from gateway.services.lifecycle import ticket_changed
 from gateway.settings import Role
 from gateway.sla.deadlines import to_shanghai
@@ -141,7 +142,7 @@ def send_back_review(session: Session, *, ticket_id: int, principal: Principal, 
     record = _pending_review(session, ticket)
     if record is not None:
         record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
-    ticket.status = (TicketStatus.responded if ticket.responded_at else TicketStatus.dispatched).value
+    ticket_states.send_back_reply(ticket)
     ticket.sent_back = sent_back_note(principal, "unit_head", reason, now)
     add_event(session, ticket=ticket, actor=principal.name, kind="reply_review_sent_back", at=now, reason=reason)
     ticket_changed(session, ticket=ticket, now=now, reason="reply_review_sent_back")

@@ -25,9 +25,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.platforms import label
+from gateway.catalogue import label
+from gateway.schema import SHANGHAI
 from gateway.settings import DashboardSettings
-from gateway.sla.deadlines import SHANGHAI
 from gateway.sla.derive import ORDER_KINDS
 from gateway.store.tables import TicketEventRecord, TicketRecord
 from gateway.store.tables_sla import SlaTimerRecord

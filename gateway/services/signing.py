@@ -17,7 +17,7 @@ from gateway.store.db import transaction
 from gateway.store.users import shared_key
 
 if TYPE_CHECKING:
-    from gateway.bootstrap import Container
+    from gateway.container import Container
 
 
 def signing_key(container: Container) -> bytes:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import String, Table
 
-from adapters.base import RawItem
+from gateway.ports import RawItem
 from gateway.store.tables import InboxRecord
 
 _REFUSED_TEXT = re.compile("[\x00\ud800-\udfff]")

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from gateway.platforms import supports
+from gateway.catalogue import supports
 from gateway.store import outbox
 from gateway.store.tables import TicketRecord
 from gateway.store.tickets import add_event

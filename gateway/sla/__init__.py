@@ -1,8 +1,8 @@
 """SLA deadlines: the policy (data) and the pure functions that turn it into due instants."""
 
+from gateway.schema import SHANGHAI
 from gateway.sla.deadlines import (
     END_OF_DAY,
-    SHANGHAI,
     Due,
     ExtensionRefused,
     end_of_day,

@@ -13,10 +13,10 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import NamedTuple
-from zoneinfo import ZoneInfo
 
 from gateway.calendar import WorkCalendar
 from gateway.errors import DomainError
+from gateway.schema import SHANGHAI
 from gateway.sla.policy import (
     DEFAULT_POLICY,
     SAME_DAY,
@@ -27,7 +27,6 @@ from gateway.sla.policy import (
     Unit,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 END_OF_DAY = time(23, 59, 59)
 
 
@@ -48,7 +47,7 @@ class ExtensionRefused(DomainError):
 
 def to_shanghai(moment: datetime) -> datetime:
     """The same instant in Asia/Shanghai; a naive datetime is refused (its zone would be a guess)."""
-    if moment.tzinfo is SHANGHAI:  # ZoneInfo caches one instance per key: the common case is free
+    if moment.tzinfo is SHANGHAI:  # one shared constant: the common case is free
         return moment
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"naive datetime {moment.isoformat()}: attach its zone (platforms send +08:00)")

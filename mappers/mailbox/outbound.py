@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from gateway.errors import MappingError
-from gateway.schema import ReplyDraft, ReplyPayload, ReturnPayload, SignPayload
+from gateway.schema import ReplyPayload, ReturnPayload, SignPayload
 from mappers.base import parse_payload
 from mappers.mailbox.tables import TRANSFER_TARGETS
 from mappers.mailbox.times import to_epoch_ms
@@ -28,20 +28,6 @@ def map_outbound(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
     if build is None:
         raise MappingError("局长信箱 has no such write-back (only sign, reply, return)", field="action", value=action)
     return build(payload)
-
-
-def compose_answer(draft: ReplyDraft) -> str:
-    """The answer a letter gets when the drafter wrote no public reply: the four required parts.
-
-    Used when the draft is saved (``gateway.platforms``), so the approver sees this very text; at send
-    time the answer is the approved ``public_reply`` and nothing else.
-    """
-    return (
-        f"是否属实：{draft.is_true.value}\n"
-        f"调查情况：{draft.investigation}\n"
-        f"处置结果：{draft.disposition}\n"
-        f"反映人意见：{draft.citizen_opinion}"
-    )
 
 
 def _acceptance(payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from gateway.errors import MappingError
-from gateway.schema import Citizen, MappedEvent, NoticeKind, PlatformDeadlines, TicketDraft, TicketNotice
+from gateway.schema import SHANGHAI, Citizen, MappedEvent, NoticeKind, PlatformDeadlines, TicketDraft, TicketNotice
 from mappers.base import lookup_enum, require
 from mappers.mayor.tables import (
     APPEAL_TYPES,
@@ -28,8 +28,6 @@ from mappers.mayor.tables import (
     TITLE_CHARS,
     URGENCIES,
 )
-
-SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai; China has kept +08:00 without DST since 1991
 
 Data = Mapping[str, Any]
 

@@ -6,11 +6,12 @@ Times are rendered ISO-8601 at +08:00, the platform's own zone, whatever zone th
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from typing import Any
 
 from gateway.errors import MappingError
 from gateway.schema import (
+    SHANGHAI,
     Attachment,
     ContactPayload,
     ExtensionPayload,
@@ -21,9 +22,6 @@ from gateway.schema import (
 )
 from mappers.base import parse_payload
 from mappers.p12345.tables import REPLY_TRUTHFULNESS
-
-SHANGHAI = timezone(timedelta(hours=8))  # Asia/Shanghai; China has kept +08:00 without DST since 1991
-
 
 
 def map_outbound(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,10 +21,9 @@ from datetime import datetime
 from typing import Any
 
 from gateway.errors import MappingError
-from gateway.schema import ExtensionPayload, ReplyPayload, SignPayload
+from gateway.schema import SHANGHAI, ExtensionPayload, ReplyPayload, SignPayload
 from mappers.base import parse_payload
 from mappers.p12389.tables import VERDICTS
-from mappers.p12389.xmlread import SHANGHAI
 
 LOCAL_FORMAT = "%Y-%m-%dT%H:%M:%S"
 NOT_ON_12389 = {

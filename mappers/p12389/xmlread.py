@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET  # types only; parsing is defusedxml's
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 
 from defusedxml import DefusedXmlException
 
 from gateway import xmlsafe
 from gateway.errors import MappingError
+from gateway.schema import SHANGHAI
 
-SHANGHAI = timezone(timedelta(hours=8))  # §2: local times are Asia/Shanghai, no DST since 1991
 LOCAL_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}$")  # §2: yyyy-MM-ddTHH:mm:ss, no offset
 LOCAL_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 END_OF_DAY = time(23, 59, 59)

@@ -15,12 +15,12 @@ from typing import Any
 
 import httpx
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container, bootstrap
+from app.bootstrap import Container, bootstrap
+from app.embedded import Embedded
+from app.web import create_app
 from gateway.settings import Settings
 from mock_platforms.cli import build_app
 from mock_platforms.common.runner import MockOptions, ServerHandle, serve_in_thread
-from workers.embedded import Embedded
 
 TOKENS = {
     "duty": "e2e-duty-token-0123456789",

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from app.embedded import Embedded
 from gateway.store.tables import OutboxRecord
 from tests.e2e.harness import CREDENTIALS, Stack, wait_for
-from workers.embedded import Embedded
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 ROOT = Path(__file__).resolve().parents[2]
@@ -36,7 +36,7 @@ def worker_process(pg_url: str, redis_url: str) -> Iterator[Callable[[Stack], su
             "GATEWAY_OUTBOX__LEASE_S": "3",
             "GATEWAY_WORKER_THREADS": "2",
         }
-        proc = subprocess.Popen([sys.executable, "-m", "gateway.cli", "worker"], cwd=ROOT, env=env,
+        proc = subprocess.Popen([sys.executable, "-m", "app.cli", "worker"], cwd=ROOT, env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         procs.append(proc)
         return proc

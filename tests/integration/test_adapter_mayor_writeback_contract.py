@@ -10,7 +10,6 @@ import httpx
 import pytest
 import respx
 
-from adapters.base import Lookup, SendResult
 from adapters.mayor import MayorAdapter
 from gateway.errors import (
     AuthenticationError,
@@ -20,6 +19,7 @@ from gateway.errors import (
     RateLimited,
     TransientError,
 )
+from gateway.ports import Lookup, SendResult
 from gateway.settings import MayorSettings
 from tests.integration.mayor_support import (
     BASE,

@@ -13,7 +13,6 @@ import httpx
 import pytest
 import respx
 
-from adapters.base import Lookup, SendResult
 from adapters.p12345 import P12345Adapter
 from adapters.p12345_signing import verify_headers
 from gateway.errors import (
@@ -25,6 +24,7 @@ from gateway.errors import (
     RateLimited,
     TransientError,
 )
+from gateway.ports import Lookup, SendResult
 from gateway.settings import P12345Settings
 
 BASE = "https://p12345.test"

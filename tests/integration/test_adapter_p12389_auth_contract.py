@@ -12,9 +12,9 @@ import httpx
 import pytest
 import respx
 
-from adapters.base import SendResult
 from adapters.p12389 import P12389Adapter
 from gateway.errors import AuthenticationError, RateLimited, TransientError
+from gateway.ports import SendResult
 from tests.integration.p12389_wire import (
     BASE,
     CLIENT_ID,

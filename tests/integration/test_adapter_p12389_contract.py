@@ -8,7 +8,6 @@ import httpx
 import pytest
 import respx
 
-from adapters.base import Lookup, SendResult
 from adapters.p12389 import P12389Adapter
 from gateway.errors import (
     AuthenticationError,
@@ -17,6 +16,7 @@ from gateway.errors import (
     RateLimited,
     TransientError,
 )
+from gateway.ports import Lookup, SendResult
 from tests.integration.p12389_wire import (
     BASE,
     FIXTURES,

@@ -18,7 +18,7 @@ import respx
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from gateway.bootstrap import Container, bootstrap
+from app.bootstrap import Container, bootstrap
 from gateway.sla.engine import Rings, SlaEngine
 from gateway.sla.runtime import runtime_for_engine
 from gateway.store.tables_sla import AlertDeliveryRecord
@@ -150,7 +150,7 @@ def test_wecom_and_dingtalk_bodies_and_the_signed_url_on_the_wire(
         {"name": "ding", "kind": "dingtalk", "url": "https://oapi.dingtalk.com/robot/send?access_token=T",
          "secret": "SECtestsecret"},
     ]})
-    from gateway.alerts.runtime import handle_delivery
+    from workers.handlers import handle_delivery
 
     with respx.mock(assert_all_called=True) as mock:
         wecom = mock.post("https://qyapi.weixin.qq.com/cgi-bin/webhook/send", params={"key": "K"}).respond(
@@ -174,7 +174,7 @@ def test_a_refusing_sink_is_given_up_with_the_reason_and_a_down_one_is_retried(
         {"name": "bad-key", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=BAD"},
         {"name": "down", "kind": "wecom", "url": "https://robot.invalid/send?key=K"},
     ]})
-    from gateway.alerts.runtime import handle_delivery
+    from workers.handlers import handle_delivery
 
     with respx.mock() as mock:
         mock.post(url__startswith="https://qyapi").respond(json={"errcode": 93000, "errmsg": "invalid webhook url"})
@@ -194,7 +194,7 @@ def test_a_sink_that_keeps_failing_is_paused_and_probed_once_per_period_while_th
         "sink_failure_threshold": 2, "sink_reset_s": 60,
         "webhooks": [{"name": "down", "kind": "wecom", "url": "https://robot.invalid/send?key=K"},
                      {"name": "up", "kind": "wecom", "url": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=K"}]})
-    from gateway.alerts.runtime import handle_delivery
+    from workers.handlers import handle_delivery
 
     def sink_of(delivery_id: int) -> str:
         with container.sessions() as s:

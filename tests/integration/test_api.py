@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container, bootstrap
+from app.bootstrap import Container, bootstrap
+from app.web import create_app
 from gateway.services import inbound, processing
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord, TicketRecord

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from gateway.cli import main
+from app.cli import main
 from tests.sla_support import CALENDAR_2027
 
 

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from gateway.store import units
 from gateway.store.db import transaction
 from gateway.store.tables import TicketRecord

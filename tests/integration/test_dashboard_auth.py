@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.bootstrap import Container
+from app.bootstrap import Container
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_auth import AuditRecord, LoginSessionRecord
 from tests.integration.dashboard_support import Browser, add_ticket, build_container

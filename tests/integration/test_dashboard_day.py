@@ -16,8 +16,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from gateway.dashboard.overview import nearest
 from gateway.store.db import transaction
 from gateway.store.tables import TicketRecord

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from gateway.bootstrap import Container
+from app.bootstrap import Container
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord, TicketRecord
 from gateway.store.tables_auth import AuditRecord

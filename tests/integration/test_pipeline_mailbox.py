@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from adapters.base import RawItem
+from gateway.ports import RawItem
 from gateway.services import inbound, processing
 from gateway.store.db import make_engine, make_session_factory, transaction
 from gateway.store.tables import InboxRecord, TicketRecord

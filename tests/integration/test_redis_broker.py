@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from gateway.bootstrap import Container, bootstrap
+from app.bootstrap import Container, bootstrap
+from app.embedded import Embedded
 from gateway.services import actions, inbound
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord, TicketRecord
 from tests.fakes import FakeAdapter, FakeMapper, raw
-from workers.embedded import Embedded
 from workers.scheduler import Scheduler
 
 pytestmark = pytest.mark.redis

@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from gateway.principal import Principal
 from gateway.services import actions, decisions, oversight
 from gateway.services.reports import build_report

@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
+from gateway.catalogue import compose_answer
 from gateway.schema import ReplyDraft
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord, TicketRecord
-from mappers.mailbox.outbound import compose_answer
 from mappers.p12389 import P12389Mapper
 from tests.integration.dashboard_support import REPLY, REPORT, UNIT, Browser, add_ticket, build_container, token
 from tests.integration.dashboard_support import cheap_hashes as cheap_hashes

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from gateway.bootstrap import Container
+from app.bootstrap import Container
 from gateway.services.reports import build_report
 from gateway.settings import DashboardSettings
 from gateway.store.db import transaction

@@ -12,9 +12,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import update
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
-from gateway.cli import check_users
+from app.bootstrap import Container
+from app.cli import check_users
+from app.web import create_app
 from gateway.store.db import transaction
 from gateway.store.tables_auth import UserRecord
 from tests.integration.dashboard_support import UNIT, Browser, add_ticket, build_container

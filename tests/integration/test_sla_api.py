@@ -13,8 +13,8 @@ import yaml
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container, bootstrap
+from app.bootstrap import Container, bootstrap
+from app.web import create_app
 from gateway.sla.calendar_store import calendar_token
 from gateway.sla.engine import Rings, SlaEngine
 from gateway.sla.runtime import SlaRuntime, runtime_for_engine

@@ -13,8 +13,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord, TicketRecord
 from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord

@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from adapters.p12345_signing import signed_headers
-from gateway.api.app import create_app
-from gateway.bootstrap import Container, bootstrap
+from app.bootstrap import Container, bootstrap
+from app.web import create_app
 from gateway.store.tables import InboxRecord
 from tests.integration.dashboard_support import NOW
 

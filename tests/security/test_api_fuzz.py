@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode, checks
 
-from gateway.api.app import create_app
-from gateway.bootstrap import bootstrap
+from app.bootstrap import bootstrap
+from app.web import create_app
 from gateway.services import accounts
 from gateway.settings import Settings
 from tests.conftest import _truncate

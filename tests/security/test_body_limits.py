@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from tests.integration.dashboard_support import Browser, add_ticket, build_container
 from tests.integration.dashboard_support import cheap_hashes as cheap_hashes
 

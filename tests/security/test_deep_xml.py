@@ -8,7 +8,7 @@ import pytest
 import respx
 
 from adapters.p12389 import P12389Adapter
-from adapters.p12389_xml import XmlRefused, parse
+from adapters.p12389.xml import XmlRefused, parse
 from gateway.errors import MappingError, TransientError
 from mappers.p12389 import P12389Mapper
 from tests.integration.p12389_wire import BASE, Clock, listing, make_adapter, token_answer

@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from gateway.services.signing import evidence_links
 from tests.integration.dashboard_support import NOW, add_ticket, build_container, token
 from tests.integration.dashboard_support import cheap_hashes as cheap_hashes

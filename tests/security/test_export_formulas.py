@@ -12,7 +12,7 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy import select
 
-from gateway.bootstrap import Container
+from app.bootstrap import Container
 from gateway.store.db import transaction
 from gateway.store.tables import TicketRecord
 from tests.integration.dashboard_support import Browser, build_container

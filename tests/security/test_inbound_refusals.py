@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.bootstrap import Container
+from app.bootstrap import Container
 from gateway.services import inbound
 from gateway.store.db import transaction
 from tests.security.support import client_of, inbox_rows, order_envelope, push, webhook_container
-from workers import runtime
+from workers import handlers
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_a_push_refused_only_for_its_event_id_maps_normally_when_replayed(
     (row,) = inbox_rows(container)
     with transaction(container.sessions) as s:
         inbound.replay_inbox(s, row_id=row.id, now=container.clock())
-    runtime.handle_inbox(container, row.id)
+    handlers.handle_inbox(container, row.id)
     (row,) = inbox_rows(container)
     assert row.state == "done" and row.ticket_id is not None
 
@@ -79,7 +79,7 @@ def test_a_nul_in_a_title_fails_the_row_with_the_field_named_instead_of_retrying
     assert push(client, order_envelope(data={"title": "夜间噪声\x00扰民"})).json()["code"] == 0
     (row,) = inbox_rows(container)
     assert row.state == "pending"
-    runtime.handle_inbox(container, row.id)  # the worker's path; before, PostgreSQL raised here every time
+    handlers.handle_inbox(container, row.id)  # the worker's path; before, PostgreSQL raised here every time
     (row,) = inbox_rows(container)
     assert row.state == "failed" and row.error is not None and "title: contains NUL" in row.error
 
@@ -90,7 +90,7 @@ def test_a_database_error_while_processing_makes_a_failed_replayable_row(
     """A version past 64 bits passes the mapper (an int) and no pre-check: the database refuses it."""
     assert push(client, order_envelope(data={"version": 2**70})).json()["code"] == 0
     (row,) = inbox_rows(container)
-    runtime.handle_inbox(container, row.id)
+    handlers.handle_inbox(container, row.id)
     (row,) = inbox_rows(container)
     assert row.state == "failed" and row.attempts == 1
     assert row.error is not None and "database refused" in row.error

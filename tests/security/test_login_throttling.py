@@ -12,8 +12,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from gateway.store.tables_auth import AuditRecord, LoginThrottleRecord, UserRecord
 from tests.integration.dashboard_support import NOW, Browser, build_container
 from tests.integration.dashboard_support import cheap_hashes as cheap_hashes

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from gateway.api.app import create_app
-from gateway.bootstrap import Container
+from app.bootstrap import Container
+from app.web import create_app
 from tests.integration.dashboard_support import Browser, add_ticket, build_container, token
 from tests.integration.dashboard_support import cheap_hashes as cheap_hashes
 from tests.security.support import client_of as webhook_client

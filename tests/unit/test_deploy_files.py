@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gateway.cli import build_parser
+from app.cli import build_parser
 from gateway.settings import Settings
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
@@ -53,3 +53,13 @@ def test_env_example_documents_the_settings_deploy_files_rely_on(name: str) -> N
     assert re.search(rf"^{name}=", text, re.M)
     field = name.removeprefix("GATEWAY_").lower()
     assert field in Settings.model_fields
+
+
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    import tomllib
+
+    project = tomllib.loads((DEPLOY.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    packages = {name.rstrip("*") for name in project["tool"]["setuptools"]["packages"]["find"]["include"]}
+    copied = set(re.findall(r"^COPY (\w+) \./\1$", (DEPLOY / "Dockerfile").read_text(encoding="utf-8"), re.M))
+    assert "app" in packages and packages <= copied, packages - copied
+    assert project["project"]["scripts"]["hotline-gateway"] == "app.cli:main"

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from gateway.catalogue import compose_answer
 from gateway.errors import MappingError
 from gateway.schema import (
     AppealType,
@@ -23,7 +24,6 @@ from gateway.schema import (
     Urgency,
 )
 from mappers.mailbox import MailboxMapper
-from mappers.mailbox.outbound import compose_answer
 from mappers.mailbox.times import from_epoch_ms, to_epoch_ms
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "mailbox"

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from adapters.p12389_cursor import (
+from adapters.p12389.cursor import (
     MAX_PAGES_PER_SWEEP,
     MAX_REWINDS,
     MAX_SWEEPS,

@@ -8,7 +8,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from gateway.cli import main
+from app.cli import main
 from gateway.errors import Forbidden
 from gateway.principal import SYSTEM, Principal
 from gateway.settings import Role, Settings
@@ -77,7 +77,7 @@ def test_a_principal_with_no_role_or_a_unit_role_without_a_unit_reads_nothing(pr
 
 
 def test_the_demo_has_a_valid_login_and_token_for_every_role_unit_head_included() -> None:
-    from gateway.demo import ROLE_NAMES, demo_settings, unit_of
+    from app.demo import ROLE_NAMES, demo_settings, unit_of
 
     tokens = {role: f"demo-{role.value}-0123456789" for role in ROLE_NAMES}
     settings = demo_settings(8000, tokens)  # a token without a usable role would not validate

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError
 
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.errors import MappingError, SignatureError
 from gateway.services import inbound, storable
 from gateway.services.group_commit import GroupCommitter

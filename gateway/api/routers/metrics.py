@@ -10,7 +10,7 @@ from prometheus_client.registry import CollectorRegistry
 
 from gateway.alerts.metrics import registry_for
 from gateway.api.deps import ContainerDep
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.sla.runtime import runtime_for_engine
 
 router = APIRouter(tags=["metrics"])

@@ -14,7 +14,6 @@ from gateway.api.views import outbound_view
 from gateway.schema import OutboundState
 from gateway.services.operations import replay_outbound
 from gateway.settings import Role
-from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord
 
 router = APIRouter(prefix="/api/v1/outbound", tags=["outbound"], responses=documented(401, 403, 404, 409, 422))
@@ -41,9 +40,9 @@ def list_outbound(
 @router.post("/{row_id}/replay", summary="Replay a dead write-back")
 def replay(row_id: RowId, request: Request, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Queue a dead row again; it is read back on the platform before anything is re-sent."""
-    with transaction(container.sessions) as session:  # the use case checks the role and writes the audit log
+    with container.commit_then_ring() as (session, ring):  # the use case checks the role and writes the audit log
         row = replay_outbound(session, row_id=row_id, principal=principal, now=container.clock(),
                               ip=request.client.host if request.client else None)
         view = outbound_view(row)
-    container.doorbell.outbox([row_id])
+        ring.outbox([row_id])
     return view

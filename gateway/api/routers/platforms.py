@@ -14,7 +14,6 @@ from gateway.api.views import local
 from gateway.services import inbound
 from gateway.services.health import platform_health
 from gateway.settings import Role
-from gateway.store.db import transaction
 from gateway.store.tables import InboxRecord
 
 router = APIRouter(tags=["platforms"], responses=documented(401, 403, 404, 409, 422))
@@ -53,8 +52,8 @@ def list_inbox(
 def replay_inbox(row_id: RowId, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Map the stored raw event again (after a mapper fix); nothing is re-fetched from the platform."""
     principal.require(Role.duty, Role.admin, action="重放入站事件")
-    with transaction(container.sessions) as session:
+    with container.commit_then_ring() as (session, ring):
         row = inbound.replay_inbox(session, row_id=row_id, now=container.clock())
         result = {"id": row.id, "state": row.state}
-    container.doorbell.inbox([row_id])
+        ring.inbox([row_id])
     return result

@@ -13,13 +13,12 @@ from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
 from gateway.api.errors import WRITE
 from gateway.api.params import Cursor, RowId, cursor_id
 from gateway.api.views import ticket_detail, ticket_summary
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.principal import Principal
 from gateway.schema import AppealType, ReplyDraft, TicketStatus
 from gateway.services import actions, replies, suspension
 from gateway.services.deadlines import deadlines_for
 from gateway.services.linking import case_view, visible_events
-from gateway.store.db import transaction
 from gateway.store.tickets import get_ticket, list_events, list_outbound, list_tickets, ticket_query
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=WRITE)
@@ -163,9 +162,8 @@ def get_one(ticket_id: RowId, session: SessionDep, principal: PrincipalDep, cont
 
 def _act(container: Container, principal: Principal, ticket_id: int, use_case: Callable[..., list[int]],
          **kwargs: Any) -> dict[str, Any]:
-    with transaction(container.sessions) as session:
-        outbox_ids = use_case(session, ticket_id=ticket_id, principal=principal, now=container.clock(), **kwargs)
-    container.doorbell.outbox(outbox_ids)  # after commit: never ring for a row that may roll back
+    with container.commit_then_ring() as (session, ring):
+        ring.outbox(use_case(session, ticket_id=ticket_id, principal=principal, now=container.clock(), **kwargs))
     with container.sessions() as session:
         return _detail(container, session, principal, ticket_id)
 

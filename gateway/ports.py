@@ -1,14 +1,17 @@
-"""The platform adapter seam: what every platform's transport offers the gateway.
+"""The interfaces the core needs from its edges, and the values that cross them.
 
-Adapters do I/O only: sign, page, retry quick transport failures (tenacity), and translate every
-httpx failure into ``gateway.errors`` at their edge. They hand back raw payloads; mappers translate.
+``adapters/`` (transport to a platform) and ``mappers/`` (translation of its payloads) implement
+these protocols; the composition root (``app/``) builds them and hands them to the core. The core
+itself never imports an adapter, a mapper, a worker or the app (``tests/unit/test_import_contract.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from gateway.schema import MappedEvent
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,9 @@ class Lookup:
 class PlatformAdapter(Protocol):
     """Transport to one platform. Every method is synchronous (workers are threads).
 
+    Adapters do I/O only: sign, page, retry quick transport failures (tenacity), and translate every
+    httpx failure into ``gateway.errors`` at their edge. They hand back raw payloads; mappers translate.
+
     Errors: ``TransientError``/``RateLimited`` (retry later), ``OutcomeUnknown`` (the request may have
     been applied), ``PermanentError``/``AuthenticationError`` (do not retry). Nothing else escapes.
     """
@@ -82,4 +88,46 @@ class PushVerifier(Protocol):
 
     def parse(self, body: bytes) -> RawItem:
         """Split a verified push body into a ``RawItem``; raises ``MappingError`` if it is not one."""
+        ...
+
+
+class Mapper(Protocol):
+    """Translation for one platform. Pure: the same input always gives the same output.
+
+    ``inbound`` raises ``MappingError`` (naming the field and value) for a malformed payload or an
+    unknown enum value; it never raises anything else and never returns a partial ticket.
+    ``outbound`` builds the platform's request body for one write-back from our internal payload.
+    """
+
+    key: str
+
+    def inbound(self, event_type: str, payload: str) -> MappedEvent:
+        """Map one raw inbox payload (exactly as received) to a ticket snapshot or a notice."""
+        ...
+
+    def outbound(self, action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+        """Map an internal write-back payload to the platform's body (without the request id)."""
+        ...
+
+
+class Doorbell(Protocol):
+    """Rings workers after a commit (a message carries ids only; the database holds the work).
+
+    Never raises: a lost ring costs latency, and the scheduler's sweeper rings again.
+    """
+
+    def inbox(self, ids: Iterable[int]) -> None:
+        """Ask workers to process these inbox rows."""
+        ...
+
+    def outbox(self, ids: Iterable[int]) -> None:
+        """Ask a worker to deliver these outbox rows."""
+        ...
+
+    def poll(self, platform: str) -> None:
+        """Ask a worker to run one pull cycle."""
+        ...
+
+    def alerts(self, ids: Iterable[int]) -> None:
+        """Ask a worker to deliver these alert notifications to their sinks."""
         ...

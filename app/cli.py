@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from gateway import cli_calendar, cli_users
+from app import cli_calendar, cli_users
 from gateway.redaction import configure_logging, uvicorn_log_config
 from gateway.settings import Settings
 
 if TYPE_CHECKING:
-    from gateway.bootstrap import Container
+    from gateway.container import Container
 
 
 def _setup_logging(level: str) -> None:
@@ -44,10 +44,10 @@ def cmd_serve(settings: Settings, args: argparse.Namespace) -> int:
     """API + dashboard; on the in-process broker also the worker and the scheduler."""
     import uvicorn
 
-    from gateway.api.app import create_app
-    from gateway.bootstrap import bootstrap
+    from app.bootstrap import bootstrap
+    from app.embedded import Embedded
+    from app.web import create_app
     from gateway.store.migrate import upgrade
-    from workers.embedded import Embedded
 
     settings.check_secrets()
     container = bootstrap(settings)
@@ -85,8 +85,8 @@ def check_users(container: Container) -> None:
 
 def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
     """Dramatiq worker threads on the configured broker (run several processes to scale out)."""
-    from gateway.bootstrap import bootstrap
-    from workers.embedded import Embedded
+    from app.bootstrap import bootstrap
+    from app.embedded import Embedded
 
     settings.check_secrets()
     if settings.broker_url.startswith("memory://"):
@@ -104,7 +104,7 @@ def cmd_worker(settings: Settings, _: argparse.Namespace) -> int:
 
 def cmd_scheduler(settings: Settings, _: argparse.Namespace) -> int:
     """Polls, sweeps and housekeeping; safe to run two (one leads)."""
-    from gateway.bootstrap import bootstrap
+    from app.bootstrap import bootstrap
     from workers.scheduler import Scheduler
 
     settings.check_secrets()
@@ -127,7 +127,7 @@ def cmd_mock(_: Settings, args: argparse.Namespace) -> int:
 
 def cmd_demo(_: Settings, args: argparse.Namespace) -> int:
     """Everything on the embedded default with the mock platforms generating tickets."""
-    from gateway.demo import run_demo
+    from app.demo import run_demo
 
     return run_demo(port=args.port, per_min=args.per_min, fresh=args.fresh)
 

@@ -34,10 +34,10 @@ def unit_of(role: Role) -> str | None:
 
 def demo_settings(port: int, tokens: dict[Role, str]) -> Settings:
     """Settings of the demo: every registered platform enabled against its local mock."""
-    from gateway.platforms import REGISTRY
+    from gateway.catalogue import CATALOGUE
 
     platforms: dict[str, Any] = {}
-    for key in REGISTRY:
+    for key in CATALOGUE:
         platforms[key] = {"enabled": True, "base_url": f"http://127.0.0.1:{MOCK_PORTS[key]}", "poll_interval_s": 20}
     return Settings(
         _env_file=None,
@@ -138,10 +138,10 @@ def run_demo(*, port: int = 8000, per_min: float = 6.0, fresh: bool = False) -> 
     """Run until interrupted."""
     import uvicorn
 
-    from gateway.api.app import create_app
-    from gateway.bootstrap import bootstrap
+    from app.bootstrap import bootstrap
+    from app.embedded import Embedded
+    from app.web import create_app
     from gateway.store.migrate import upgrade
-    from workers.embedded import Embedded
 
     if fresh and DEMO_DIR.exists():
         shutil.rmtree(DEMO_DIR)

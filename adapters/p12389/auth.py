@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import httpx
 
 from adapters.http import retry_after as seconds
-from adapters.p12389_xml import XmlRefused, read_limited
+from adapters.p12389.xml import XmlRefused, read_limited
 from gateway.errors import AuthenticationError, RateLimited, TransientError
 
 log = logging.getLogger(__name__)

@@ -1,25 +1,18 @@
-"""The platform registry: one line per platform key. Adding a platform = adapter module + mapper
-module + mock module + settings section + fixtures + one line here (README "Adding a platform").
+"""The platform catalogue: what the core knows about each platform key, as data.
+
+Labels, the write-backs a platform has, whether it pushes or takes files, the reply parts it
+requires and how the citizen's text is composed. No adapter or mapper is imported here: the
+composition root (``app/registry.py``) pairs each key with its adapter and mapper. Adding a platform
+= adapter module + mapper module + mock module + settings section + fixtures + one line here and one
+in ``app/registry.py`` (README "Adding a platform").
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from adapters.base import PlatformAdapter
-from adapters.mailbox import MailboxAdapter
-from adapters.mayor import MayorAdapter
-from adapters.p12345 import P12345Adapter
-from adapters.p12389 import P12389Adapter
 from gateway.schema import ReplyDraft
-from mappers.base import Mapper
-from mappers.mailbox import MailboxMapper
-from mappers.mailbox.outbound import compose_answer
-from mappers.mayor import MayorMapper
-from mappers.p12345 import P12345Mapper
-from mappers.p12389 import P12389Mapper
 
 
 def disposition_text(draft: ReplyDraft) -> str:
@@ -27,14 +20,26 @@ def disposition_text(draft: ReplyDraft) -> str:
     return draft.disposition
 
 
+def compose_answer(draft: ReplyDraft) -> str:
+    """The answer a mailbox letter gets when the drafter wrote no public reply: the four required parts.
+
+    Used when the draft is saved (``gateway.services.replies``), so the approver sees this very text;
+    at send time the answer is the approved ``public_reply`` and nothing else.
+    """
+    return (
+        f"是否属实：{draft.is_true.value}\n"
+        f"调查情况：{draft.investigation}\n"
+        f"处置结果：{draft.disposition}\n"
+        f"反映人意见：{draft.citizen_opinion}"
+    )
+
+
 @dataclass(frozen=True)
-class PlatformSpec:
-    """How to build one platform's adapter and mapper, and what it is called on screen."""
+class PlatformInfo:
+    """One platform as the core sees it: what it is called on screen and what it accepts."""
 
     key: str
     label: str  # shown to staff
-    make_adapter: Callable[[Any], PlatformAdapter]  # the platform's settings section -> adapter
-    make_mapper: Callable[[], Mapper]
     pushes: bool  # the platform pushes to /inbound/{key} (its adapter is also a PushVerifier)
     actions: frozenset[str]  # write-backs the platform has; others are recorded locally only
     takes_files: bool = False  # write-backs carry attachments the platform fetches by URL
@@ -45,41 +50,47 @@ class PlatformSpec:
     public_text: Callable[[ReplyDraft], str] | None = None
 
 
-REGISTRY: dict[str, PlatformSpec] = {
-    "p12345": PlatformSpec("p12345", "12345政务服务便民热线", P12345Adapter, P12345Mapper, pushes=True,
+CATALOGUE: dict[str, PlatformInfo] = {
+    "p12345": PlatformInfo("p12345", "12345政务服务便民热线", pushes=True,
                            actions=frozenset({"sign", "contact", "return", "extension", "progress", "reply"}),
                            takes_files=True, reply_parts=(("resolved", "办理结果"),), public_text=disposition_text),
     # 核查报告 (001 四(四)): 有关人员的责任认定 … 处理结果和整改情况, written by a person, never defaulted.
-    "p12389": PlatformSpec("p12389", "12389公安机关举报投诉平台", P12389Adapter, P12389Mapper, pushes=False,
+    "p12389": PlatformInfo("p12389", "12389公安机关举报投诉平台", pushes=False,
                            actions=frozenset({"sign", "extension", "reply"}),
                            reply_parts=(("responsibility", "责任认定"), ("rectification", "整改情况"))),
-    "mayor": PlatformSpec("mayor", "市长热线", MayorAdapter, MayorMapper, pushes=False,
+    "mayor": PlatformInfo("mayor", "市长热线", pushes=False,
                           actions=frozenset({"sign", "return", "extension", "reply"}), public_text=disposition_text),
-    "mailbox": PlatformSpec("mailbox", "局长信箱", MailboxAdapter, MailboxMapper, pushes=False,
+    "mailbox": PlatformInfo("mailbox", "局长信箱", pushes=False,
                             actions=frozenset({"sign", "return", "reply"}), public_text=compose_answer),
 }
 
 
 def reply_parts(key: str) -> tuple[tuple[str, str], ...]:
     """The reply parts this platform requires beyond the four (none for an unregistered key)."""
-    spec = REGISTRY.get(key)
-    return spec.reply_parts if spec else ()
+    info = CATALOGUE.get(key)
+    return info.reply_parts if info else ()
 
 
 def public_text(key: str, draft: ReplyDraft) -> str | None:
     """The text the citizen reads, composed from the draft's own parts; None when the platform has none."""
-    spec = REGISTRY.get(key)
-    compose = disposition_text if spec is None else spec.public_text
+    info = CATALOGUE.get(key)
+    compose = disposition_text if info is None else info.public_text
     return None if compose is None else compose(draft)
 
 
 def supports(key: str, action: str) -> bool:
     """Whether the platform has this write-back (an unregistered key is assumed to have them all)."""
-    spec = REGISTRY.get(key)
-    return spec is None or action in spec.actions
+    info = CATALOGUE.get(key)
+    return info is None or action in info.actions
+
+
+def takes_files(key: str) -> bool:
+    """Whether the platform's write-backs carry evidence files it fetches by URL."""
+    info = CATALOGUE.get(key)
+    return info is not None and info.takes_files
 
 
 def label(key: str) -> str:
     """The Chinese name of a platform key (the key itself when unknown)."""
-    spec = REGISTRY.get(key)
-    return spec.label if spec else key
+    info = CATALOGUE.get(key)
+    return info.label if info else key

@@ -38,10 +38,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
-SHANGHAI = timezone(timedelta(hours=8))  # §2: times are local; China has kept +08:00 since 1991
+from gateway.schema import SHANGHAI
+
 SINCE_FORMAT = "%Y-%m-%dT%H:%M:%S"
 LIST, RECHECK, DONE = "list", "recheck", "done"
 PHASES = (LIST, RECHECK, DONE)

@@ -117,7 +117,7 @@ def envelope(case: ET.Element, *, observed: datetime, version: int) -> str:
     """The inbox payload: the case as received, wrapped with when we read it and our version stamp.
 
     12389 cases carry neither a version nor an update time, so the stamp (our read time, strictly
-    increasing per case; see ``p12389_cursor``) is what keeps updates from going backwards.
+    increasing per case; see ``adapters.p12389.cursor``) is what keeps updates from going backwards.
     """
     wrapper = ET.Element("snapshot", {"observed": observed.isoformat(timespec="seconds"), "version": str(version)})
     detached = copy.copy(case)

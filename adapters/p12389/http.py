@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 import httpx
 
 from adapters.http import NOT_SENT, quick_retry, retry_after, status_error
-from adapters.p12389_xml import XmlRefused, parse, read_limited, response_message
+from adapters.p12389.xml import XmlRefused, parse, read_limited, response_message
 from gateway.errors import (
     AuthenticationError,
     GatewayError,
@@ -26,7 +26,7 @@ from gateway.errors import (
 )
 
 if TYPE_CHECKING:
-    from adapters.p12389_auth import TokenSource
+    from adapters.p12389.auth import TokenSource
 
 Params = Mapping[str, str | int] | None
 

@@ -1,6 +1,6 @@
 """Transport to the 12389 police complaint platform (PLATFORMS.md §2): OAuth2, XML, pull only.
 
-Pull: see ``adapters.p12389_cursor`` for the cursor and the bounded list-then-recheck cycle. Each
+Pull: see ``adapters.p12389.cursor`` for the cursor and the bounded list-then-recheck cycle. Each
 case read becomes a ``case.snapshot`` item ``pull:{jbbh}:{content digest}`` (an unchanged case
 read again is deduplicated by the inbox; a changed one is a new row with a higher version stamp);
 a case with the reporter's evaluation (``fkpj``) also gives a ``case.rated`` item, once per value.
@@ -32,12 +32,11 @@ from urllib.parse import quote
 
 import httpx
 
-from adapters.base import Lookup, PollPage, RawItem, SendResult
 from adapters.http import ClientOwner
-from adapters.p12389_auth import TokenSource
-from adapters.p12389_cursor import SHANGHAI, Cursor, first_cycle
-from adapters.p12389_http import Transport, error_for
-from adapters.p12389_xml import (
+from adapters.p12389.auth import TokenSource
+from adapters.p12389.cursor import Cursor, first_cycle
+from adapters.p12389.http import Transport, error_for
+from adapters.p12389.xml import (
     XmlRefused,
     cases_of,
     envelope,
@@ -49,6 +48,8 @@ from adapters.p12389_xml import (
     text_of,
 )
 from gateway.errors import GatewayError, OutcomeUnknown, PermanentError, TransientError
+from gateway.ports import Lookup, PollPage, RawItem, SendResult
+from gateway.schema import SHANGHAI
 from gateway.settings import P12389Settings
 
 log = logging.getLogger(__name__)
@@ -89,7 +90,7 @@ class P12389Adapter(ClientOwner):
     # -- pull ---------------------------------------------------------------------------------
 
     def poll(self, cursor: Mapping[str, Any] | None) -> PollPage:
-        """One list page or one page of re-reads; see ``adapters.p12389_cursor``."""
+        """One list page or one page of re-reads; see ``adapters.p12389.cursor``."""
         now = datetime.fromtimestamp(self._clock(), tz=SHANGHAI)
         state = Cursor.load(cursor)
         if state is None:

@@ -11,7 +11,7 @@ from dramatiq.brokers.stub import StubBroker
 from workers.scheduler import Scheduler
 
 if TYPE_CHECKING:
-    from gateway.bootstrap import Container
+    from gateway.container import Container
 
 log = logging.getLogger(__name__)
 

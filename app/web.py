@@ -23,7 +23,7 @@ from gateway.api.routers import (
     tickets,
     workflow,
 )
-from gateway.bootstrap import Container
+from gateway.container import Container
 from gateway.dashboard import install as install_dashboard
 
 

@@ -1,0 +1,89 @@
+"""What a process holds, once built: the core's collaborators behind its ports.
+
+The ``Container`` is built by the composition root (``app.bootstrap``) and passed in; it names only
+the core's own types and ports (``gateway.ports``), never an adapter, mapper or worker class. Tests
+build their own with fakes.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import dramatiq
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from gateway.ports import Doorbell, Mapper, PlatformAdapter, PushVerifier
+from gateway.services.circuit import CircuitPolicy
+from gateway.services.group_commit import GroupCommitter
+from gateway.services.ratelimit import PlatformPacer
+from gateway.settings import Settings
+from gateway.store.db import transaction, utcnow
+
+
+class Rings:
+    """The doorbells a transaction asks for; they ring only once it has committed."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, list[int]]] = []
+
+    def outbox(self, ids: Iterable[int]) -> None:
+        """Ring these outbox rows after the commit."""
+        self.asked.append(("outbox", list(ids)))
+
+    def inbox(self, ids: Iterable[int]) -> None:
+        """Ring these inbox rows after the commit."""
+        self.asked.append(("inbox", list(ids)))
+
+
+@dataclass
+class Container:
+    """Everything a process needs, built once and passed in."""
+
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    adapters: dict[str, PlatformAdapter]
+    mappers: dict[str, Mapper]
+    verifiers: dict[str, PushVerifier]
+    broker: dramatiq.Broker
+    circuits: dict[str, CircuitPolicy] = field(default_factory=dict)
+    pacer: PlatformPacer | None = None
+    doorbell: Doorbell = field(init=False)
+    clock: Callable[[], datetime] = utcnow
+    owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
+    extras: dict[str, Any] = field(default_factory=dict)
+    inbound_committer: GroupCommitter[Any, Any] | None = None  # built on the first push (routers/inbound.py)
+
+    @contextmanager
+    def commit_then_ring(self) -> Iterator[tuple[Session, Rings]]:
+        """One transaction; the rows it asked to ring are rung after it commits, never for a rollback.
+
+        ``with container.commit_then_ring() as (session, ring): ring.outbox(use_case(session, ...))``
+        """
+        rings = Rings()
+        with transaction(self.sessions) as session:
+            yield session, rings
+        for kind, ids in rings.asked:
+            (self.doorbell.outbox if kind == "outbox" else self.doorbell.inbox)(ids)
+
+    def close_inbound(self) -> None:
+        """Commit the pushes still queued and stop the committer (the next push builds a new one)."""
+        committer, self.inbound_committer = self.inbound_committer, None
+        if committer is not None:
+            committer.close()
+
+    def close(self) -> None:
+        """Finish queued pushes, then release connections."""
+        self.close_inbound()
+        for adapter in self.adapters.values():
+            adapter.close()
+        self.broker.close()
+        self.engine.dispose()
