@@ -10,7 +10,16 @@ from typing import Any
 
 from gateway.errors import MappingError
 from gateway.ports import Lookup, PollPage, RawItem, SendResult
-from gateway.schema import AppealType, Citizen, MappedEvent, NoticeKind, Respondent, TicketDraft, TicketNotice
+from gateway.schema import (
+    AppealType,
+    Citizen,
+    MappedEvent,
+    NoticeKind,
+    Region,
+    Respondent,
+    TicketDraft,
+    TicketNotice,
+)
 
 Outcome = Callable[[str, str, Mapping[str, Any], str], SendResult]
 
@@ -76,6 +85,7 @@ class FakeMapper:
             platform_status="待签收", appeal_type=appeal, title=data.get("title", "噪音扰民"),
             content=data.get("content", "夜间施工噪音"), citizen=citizen, respondent=respondent,
             address=data.get("address"), address_personal=bool(data.get("address_personal")),
+            region=Region(district=data.get("district"), subdistrict=data.get("subdistrict")),
             issued_at=datetime.fromisoformat(data.get("issued_at", "2026-11-20T09:00:00+08:00")),
         )
 

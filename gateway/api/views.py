@@ -126,6 +126,7 @@ def ticket_detail(
         "responded_at": local(ticket.responded_at),
         "reply": ticket.reply,
         "reply_drafted_by": ticket.reply_drafted_by,
+        "sent_back": ticket.sent_back,  # 被退回: by, step (unit_head | leader), reason, at — until the next draft
         "reply_reviewed_by": ticket.reply_reviewed_by,
         "reply_reviewed_at": local(ticket.reply_reviewed_at),
         "reply_approved_by": ticket.reply_approved_by,

@@ -20,6 +20,8 @@ OUTBOUND_ACTION = {"sign": "签收", "contact": "先行联系", "return": "退�
 OUTBOUND_STATE = {"pending": "待发送", "in_flight": "发送中", "retry": "等待重试", "unknown": "结果待核实",
                   "sent": "已送达", "dead": "发送失败"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "unrated": "未评价"}
+APPROVAL_KIND = {"dispatch": "派单", "extension": "延期", "review": "答复审核", "suspension": "延期挂单"}
+SENT_BACK_STEP = {"unit_head": "部门负责人", "leader": "分管领导"}
 APPROVAL_STATE = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
 ALERT_KIND = {"warning": "预警", "breach": "超时", "escalation": "升级", "calendar_missing": "日历缺失",
               "auto_signed": "自动签收"}
@@ -40,6 +42,7 @@ EVENT = {
     "outbound_sent": "回传成功", "outbound_dead": "回传失败", "linked": "关联同一事项（一事多投）",
     "repeat_complaint": "重复投诉", "case_unit_assigned": "随案分派承办单位", "auto_signed": "自动签收",
     "suspended": "延期挂单", "resumed": "解除挂单", "supervision_issued": "督办/催办",
+    "suspension_proposed": "申请延期挂单（待领导审批）", "suspension_rejected": "领导驳回挂单申请",
     "complex_marked": "认定为复杂问题", "complex_unmarked": "取消复杂问题认定", "plan_submitted": "提出解决方案",
 }
 AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",

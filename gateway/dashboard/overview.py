@@ -8,7 +8,7 @@ from collections import defaultdict
 from datetime import datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.catalogue import CATALOGUE
@@ -22,6 +22,9 @@ from gateway.store.tables_dashboard import ApprovalRecord
 from gateway.store.tables_sla import AlertRecord, SlaTimerRecord
 
 OPEN_TIMER = ("running", "breached")
+# Every deadline the engine keeps (gateway.sla): each binds, so each can be the most urgent one.
+ALL_KINDS = ("sign_off", "dispatch", "response", "first_feedback", "plan", "resolution", "extension", "supervision",
+             "urge")
 TREND_DAYS = 14
 
 
@@ -38,6 +41,37 @@ def _timer_rows(session: Session, *, kinds: tuple[str, ...], now: datetime, late
             .order_by(SlaTimerRecord.due_at).limit(limit))
     return [{"ticket": t, "timer": timer, "seconds_left": int((timer.due_at - now).total_seconds())}
             for timer, t in session.execute(_scoped(stmt, unit))]
+
+
+def nearest(session: Session, *, now: datetime, unit: str | None, limit: int,
+            batch: int | None = None) -> list[dict[str, Any]]:
+    """Open tickets by their nearest binding deadline of any kind (签收, 派单, 响应, 交办反馈, 方案, 办结, 延期,
+    督办, 催办) still ahead, one row per ticket: timers come nearest first in bounded batches (a top-N each,
+    keyset on (due, id)) and the first of each ticket is kept; one batch almost always suffices."""
+    base = (select(SlaTimerRecord, TicketRecord).join(TicketRecord, TicketRecord.id == SlaTimerRecord.ticket_id)
+            .where(SlaTimerRecord.met_at.is_(None), SlaTimerRecord.state.in_(OPEN_TIMER), SlaTimerRecord.due_at >= now))
+    base = _scoped(base, unit).order_by(SlaTimerRecord.due_at, SlaTimerRecord.id)
+    rows: dict[int, dict[str, Any]] = {}
+    batch, after = batch or limit * 10, None
+    while len(rows) < limit:
+        stmt = base if after is None else base.where(or_(SlaTimerRecord.due_at > after[0], and_(
+            SlaTimerRecord.due_at == after[0], SlaTimerRecord.id > after[1])))
+        found = session.execute(stmt.limit(batch)).all()
+        for timer, ticket in found:
+            if ticket.id not in rows and len(rows) < limit:
+                rows[ticket.id] = {"ticket": ticket, "timer": timer, "warning": timer.last_threshold > 0,
+                                   "seconds_left": int((timer.due_at - now).total_seconds())}
+        if len(found) < batch:
+            break
+        after = (found[-1][0].due_at, found[-1][0].id)
+    return list(rows.values())
+
+
+def _sent_back(session: Session, *, unit: str | None, limit: int) -> list[TicketRecord]:
+    """被退回: drafts the unit head or leader sent back, waiting for the unit's new draft (oldest first)."""
+    stmt = select(TicketRecord).where(TicketRecord.sent_back.is_not(None),
+                                      TicketRecord.status.in_(("dispatched", "responded")))
+    return list(session.scalars(_scoped(stmt, unit).order_by(TicketRecord.id).limit(limit)))
 
 
 def overview(session: Session, *, now: datetime, unit: str | None, enabled: set[str]) -> dict[str, Any]:
@@ -65,11 +99,16 @@ def overview(session: Session, *, now: datetime, unit: str | None, enabled: set[
         func.sum(case((SlaTimerRecord.due_at < now, 1), else_=0)),
         func.sum(case((and_(SlaTimerRecord.due_at >= now, SlaTimerRecord.last_threshold > 0), 1), else_=0)),
         func.count(),
+        # Tickets, as the queue's 已超时 / 预警中 filters count them (the stat cards link there).
+        func.count(distinct(case((SlaTimerRecord.due_at < now, SlaTimerRecord.ticket_id)))),
+        func.count(distinct(case((and_(SlaTimerRecord.due_at >= now, SlaTimerRecord.last_threshold > 0),
+                                  SlaTimerRecord.ticket_id)))),
     ).where(SlaTimerRecord.met_at.is_(None), SlaTimerRecord.state.in_(OPEN_TIMER))
     if unit is not None:
         open_timers = open_timers.join(TicketRecord, TicketRecord.id == SlaTimerRecord.ticket_id).where(
             TicketRecord.unit == unit)
-    breached_n, warning_n, open_n = (int(v or 0) for v in session.execute(open_timers).one())
+    breached_n, warning_n, open_n, breached_tickets, warning_tickets = (
+        int(v or 0) for v in session.execute(open_timers).one())
     running_n = open_n - breached_n - warning_n
     calendar = runtime_for(session).calendar(session)
     return {
@@ -77,11 +116,11 @@ def overview(session: Session, *, now: datetime, unit: str | None, enabled: set[
         "open_by": dict(open_by),
         "open_total": sum(sum(v.values()) for v in open_by.values()),
         "status_totals": {s: sum(v.get(s, 0) for v in open_by.values()) for s in OPEN_STATUSES},
-        "sign_soon": _timer_rows(session, kinds=("sign_off",), now=now, late=False, unit=unit, limit=8),
-        "response_soon": _timer_rows(session, kinds=("response",), now=now, late=False, unit=unit, limit=8),
-        "breached": _timer_rows(session, kinds=("sign_off", "response", "resolution", "extension"), now=now,
-                                late=True, unit=unit, limit=10),
+        "nearest": nearest(session, now=now, unit=unit, limit=10),
+        "breached": _timer_rows(session, kinds=ALL_KINDS, now=now, late=True, unit=unit, limit=10),
+        "sent_back": _sent_back(session, unit=unit, limit=10),
         "timer_states": {"running": running_n, "warning": warning_n, "breached": breached_n},
+        "late_tickets": {"warning": warning_tickets, "breached": breached_tickets},
         "today": {p: trend.get(p, [0])[-1] for p in platforms},
         "today_total": sum(t[-1] for t in trend.values()),
         "trend_labels": [(start + timedelta(days=i)).strftime("%m-%d") for i in range(TREND_DAYS)],

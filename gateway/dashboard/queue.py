@@ -24,6 +24,7 @@ from gateway.store.tables_sla import SlaTimerRecord
 from gateway.store.tickets import count_tickets, ticket_query
 
 OPEN_TIMER = ("running", "breached")
+SENT_BACK_STATUSES = ("dispatched", "responded")  # back with the unit after 退回修改, until its next draft
 TIMER_KINDS = {"sign_off": ("sign_off",), "response": ("response",), "resolution": ("resolution", "extension")}
 
 
@@ -38,6 +39,7 @@ class QueueFilters:
     timer: str | None = None  # sign_off | response | resolution
     timer_state: str | None = None  # breached | warning | running
     q: str | None = None
+    sent_back: bool = False  # 被退回: a draft sent back, waiting for the unit's new one
     sort: str = "new"  # new | due
     cursor: str | None = None
     limit: int = 50
@@ -76,6 +78,8 @@ def build_query(filters: QueueFilters, *, scope_unit: str | None, now: datetime)
     kinds = TIMER_KINDS.get(filters.timer or "")
     if filters.timer_state:
         stmt = stmt.where(_timer_state(filters.timer_state, kinds, now))
+    if filters.sent_back:
+        stmt = stmt.where(TicketRecord.sent_back.is_not(None), TicketRecord.status.in_(SENT_BACK_STATUSES))
     return stmt
 
 

@@ -109,7 +109,14 @@ def page(request: Request, name: str, *, active: str = "", status_code: int = 20
         _store_flash(container, login, None)
     principal = login.principal if isinstance(login, LoginSession) else None
     nav = [(key, href, text) for key, href, text, roles in NAV if principal and allowed(principal, roles)]
-    base = {"login": login, "principal": principal, "csrf": login.record.csrf_token if login else "", "nav": nav,
+    waiting: dict[str, int] = {}
+    if principal is not None and principal.has(Role.unit_head, Role.leader):
+        from gateway.dashboard.approvals import counts
+
+        with container.sessions() as session:
+            waiting = counts(session, principal, review=container.settings.dashboard.unit_head_review)
+    base = {"waiting": waiting, "waiting_total": sum(waiting.values()),
+            "login": login, "principal": principal, "csrf": login.record.csrf_token if login else "", "nav": nav,
             "active": active, "flash": flash, "now": container.clock(),
             "refresh_s": container.settings.dashboard.refresh_s}
     return TEMPLATES.TemplateResponse(request, name, base | context, status_code=status_code)

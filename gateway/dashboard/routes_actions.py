@@ -207,6 +207,30 @@ def suspend(
                    expected_days=expected_days, chief=chief, note=note)
 
 
+@router.post("/suspend/request")
+def request_suspension(
+    ticket_id: int, request: Request, reason_code: Annotated[int, Form(ge=1, le=8)],
+    expected_days: Annotated[int, Form(ge=1, le=3650)], note: Note = "",
+) -> Response:
+    """申请延期挂单 (the unit, before the deadline; 002 四(六)): waits for a leader."""
+    return perform(request, ticket_id, suspension.request_suspension, "挂单申请已提交，待分管领导审批",
+                   reason_code=reason_code, expected_days=expected_days, note=note)
+
+
+@router.post("/suspend/approve")
+def approve_suspension(ticket_id: int, request: Request, chief: Annotated[str, Form(max_length=100)],
+                       note: Note = "") -> Response:
+    """批准挂单 with the bureau chief's signature: the resolution clock stops."""
+    return perform(request, ticket_id, suspension.approve_suspension, "已批准挂单，办结时限暂停计算", chief=chief,
+                   note=note)
+
+
+@router.post("/suspend/reject")
+def reject_suspension(ticket_id: int, request: Request, reason: Reason) -> Response:
+    """驳回挂单申请."""
+    return perform(request, ticket_id, suspension.reject_suspension, "已驳回挂单申请", reason=reason)
+
+
 @router.post("/resume")
 def resume(ticket_id: int, request: Request, note: Annotated[str, Form(min_length=2, max_length=2000)]) -> Response:
     """解除挂单: the resolution clock runs again, its deadline moved by the suspended time."""

@@ -132,8 +132,9 @@ def save_unit(
     active: Annotated[str, Form()] = "",
     unit_id: Annotated[int | None, Form()] = None,
     parent: Annotated[str, Form(max_length=100)] = "",
+    area: Annotated[str | None, Form(max_length=200)] = None,
 ) -> Response:
-    """Add or change a unit (with the unit it belongs to, 所属单位)."""
+    """Add or change a unit (with the unit it belongs to, 所属单位, and its 辖区 that suggests it for dispatch)."""
     principal = login_of(request).principal
     require(principal, Role.admin, action="保存承办单位")
     container: Container = request.app.state.container
@@ -141,7 +142,8 @@ def save_unit(
     try:
         with transaction(container.sessions) as session:
             record = unit_repo.save_unit(session, unit_id=unit_id, name=name, kind=kind, phone=phone,
-                                         active=active == "on", sort=sort, now=now, parent=parent)
+                                         active=active == "on", sort=sort, now=now, parent=parent,
+                                         area=area)
             user_repo.add_audit(session, actor=principal.name, action="unit_saved", now=now, ip=client_ip(request),
                                 target=record.name, active=record.active, new=unit_id is None)
     except DomainError as exc:

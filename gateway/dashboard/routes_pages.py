@@ -53,6 +53,7 @@ def queue(
     timer: Annotated[str | None, Query(pattern="^(sign_off|response|resolution)?$")] = None,
     timer_state: Annotated[str | None, Query(pattern="^(breached|warning|running)?$")] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    sent_back: Annotated[str | None, Query(pattern="^(1|)$")] = None,
     sort: Annotated[str, Query(pattern="^(new|due)$")] = "new",
     cursor: Annotated[str | None, Query(max_length=80, pattern=r"^[0-9T:+.\-|]*$")] = None,
 ) -> Response:
@@ -61,7 +62,8 @@ def queue(
     container: Container = request.app.state.container
     filters = QueueFilters(platform=platform or None, status=[s for s in status or [] if s], appeal_type=appeal_type
                            or None, unit=unit or None, timer=timer or None, timer_state=timer_state or None,
-                           q=(q or "").strip() or None, sort=sort, cursor=cursor or None)
+                           q=(q or "").strip() or None, sort=sort, cursor=cursor or None,
+                           sent_back=sent_back == "1")
     scope = visible_unit(principal)
     with container.sessions() as session:
         result = queue_page(session, filters, scope_unit=scope, now=container.clock())

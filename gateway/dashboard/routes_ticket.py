@@ -29,7 +29,7 @@ from gateway.store.db import transaction
 from gateway.store.tables_dashboard import ApprovalRecord
 from gateway.store.tables_sla import SlaTimerRecord
 from gateway.store.tickets import get_ticket
-from gateway.store.units import list_units
+from gateway.store.units import list_units, suggest_units
 
 router = APIRouter(prefix=f"{DASHBOARD}/tickets")
 IN_HAND = ("signed", "dispatched", "responded", "reply_drafted")
@@ -42,23 +42,31 @@ def evidence_dir(container: Container) -> Path:
 
 def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str, ApprovalRecord],
                 review: bool = True) -> set[str]:
-    """The forms this person may use on the ticket now (the use cases check again when submitted)."""
+    """The forms this person may use on the ticket in its state (the use cases check again when submitted).
+
+    Unit work (先行联系, 阶段反馈, 答复, evidence, 延期, 挂单申请) appears only once a dispatch is in force, i.e. the
+    ticket has its unit (000 二: a duty officer's proposal takes effect at the leader's approval); a decision
+    appears only to a role that may take it and never on one's own request (四眼原则).
+    """
     status, has, me = ticket["status"], principal.has, principal.name
     own = visible_unit(principal) is None or ticket.get("unit") == principal.unit
+    in_force = bool(ticket.get("unit")) and status in ("dispatched", "responded", "reply_drafted")
+    unit_work = own and in_force and has(Role.unit, Role.duty)
     out: set[str] = set()
     if status == "received" and has(Role.duty):
         out |= {"sign-off", "return"}
-    if status in ("signed", "dispatched") and has(Role.duty, Role.leader):
-        out.add("dispatch")
-    if "dispatch" in pending and has(Role.leader) and pending["dispatch"].requested_by != me:
+    waiting_dispatch = "dispatch" in pending
+    if status in ("signed", "dispatched") and (has(Role.duty) or (has(Role.leader) and not waiting_dispatch)):
+        out.add("dispatch")  # a leader facing a proposal decides it (批准 or 改派) instead
+    if waiting_dispatch and has(Role.leader) and pending["dispatch"].requested_by != me:
         out.add("dispatch-approve")
         if not pending["dispatch"].detail.get("effective"):
             out.add("dispatch-reject")
-    if own and status in ("signed", "dispatched") and has(Role.unit, Role.duty):
+    if unit_work and status == "dispatched":
         out.add("response")
-    if own and status in IN_HAND and has(Role.unit, Role.duty):
+    if unit_work:
         out |= {"progress", "reply", "evidence"}
-    if own and status in IN_HAND and "extension" not in pending and has(Role.unit, Role.duty, Role.leader):
+    if own and in_force and "extension" not in pending and has(Role.unit, Role.duty, Role.leader):
         out.add("extension")
     if "extension" in pending and has(Role.leader) and pending["extension"].requested_by != me:
         out |= {"extension-approve", "extension-reject"}
@@ -72,15 +80,21 @@ def actions_for(principal: Principal, ticket: dict[str, Any], pending: dict[str,
         waiting = review and ticket.get("unit") and not reviewed
         if me not in (ticket.get("reply_drafted_by"), ticket.get("reply_reviewed_by")) and not waiting:
             out.add("approve")  # four eyes: never the drafter or the reviewer
-    if status in suspension.OPEN and not ticket.get("suspended_at") and has(Role.leader):
-        out.add("suspend")
-    if ticket.get("suspended_at") and has(Role.leader):
+    suspended, asked = bool(ticket.get("suspended_at")), suspension.SUSPENSION in pending
+    if status in suspension.OPEN and not suspended:
+        if unit_work and not asked:
+            out.add("suspend-request")  # 002 四(六): 承办部门…提出延期处理挂单申请
+        if asked and has(Role.leader) and pending[suspension.SUSPENSION].requested_by != me:
+            out |= {"suspend-approve", "suspend-reject"}
+        if has(Role.leader) and not asked:
+            out.add("suspend")
+    if suspended and has(Role.leader):
         out.add("resume")
     if status in oversight.OPEN and has(Role.leader, Role.supervisor):
         out.add("supervise")  # 督办 / 催办 with a deadline
     if status in oversight.OPEN and has(Role.duty, Role.leader):
         out.add("complex")
-    if own and status in IN_HAND and ticket.get("complex") and has(Role.unit, Role.duty):
+    if unit_work and ticket.get("complex"):
         out.add("plan")
     satisfaction = (ticket.get("callback") or {}).get("satisfaction")
     if status in ("replied", "closed") and satisfaction == "dissatisfied" and has(Role.duty, Role.leader):
@@ -97,14 +111,20 @@ def _extras(session: Session, ticket_id: int) -> dict[str, Any]:
                     key=lambda t: (t.cycle, order.get(t.kind, 9), t.seq))
     approvals = session.scalars(select(ApprovalRecord).where(ApprovalRecord.ticket_id == ticket_id)
                                 .order_by(ApprovalRecord.id)).all()
-    pending = {kind: rec for kind in (workflow.DISPATCH, workflow.EXTENSION)
+    pending = {kind: rec for kind in (workflow.DISPATCH, workflow.EXTENSION, suspension.SUSPENSION)
                if (rec := workflow.pending(session, ticket_id=ticket_id, kind=kind)) is not None}
     due, granted = workflow.resolution_due(session, ticket=ticket)
     rule = runtime_for(session).sla.extension
-    return {"timers": timers, "approvals": approvals, "pending": pending, "resolution_due": due,
+    units = [u for u in list_units(session) if u.name not in barred]
+    region = ticket.region or {}
+    places = [str(region.get(k) or "") for k in ("district", "subdistrict", "community")]
+    if ticket.address and not ticket.address_personal:  # a 12389 reporter's own address suggests nothing
+        places.append(ticket.address)
+    return {"timers": timers, "approvals": approvals, "suggested": suggest_units(units, places=places),
+            "place": " ".join(p for p in places[:3] if p), "pending": pending, "resolution_due": due,
             "extension_rule": rule, "report_required": ticket.platform in rule.report_platforms,
             "extensions_granted": granted, "evidence": evidence.list_evidence(session, ticket_id=ticket_id),
-            "units": [u.name for u in list_units(session) if u.name not in barred],
+            "units": [u.name for u in units],
             "complained_unit": complained_unit(ticket), "barred_units": barred,
             "reply_parts": dict(reply_parts(ticket.platform))}
 

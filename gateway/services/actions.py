@@ -160,6 +160,7 @@ def draft_reply(
                                                                             evidence_ids=evidence_ids)})
     ticket.reply = draft.model_dump(mode="json")
     ticket_states.draft_reply(ticket, by=principal.name)
+    ticket.sent_back = None  # a new draft answers the send-back
     if review:
         replies.open_review(session, ticket=ticket, principal=principal, now=now)
     else:
@@ -204,6 +205,7 @@ def send_back_reply(
     ticket = get_ticket(session, ticket_id, for_update=True)
     require(ticket, (T.reply_drafted,), "退回修改")
     ticket_states.send_back_reply(ticket)
+    ticket.sent_back = replies.sent_back_note(principal, "leader", reason, now)
     add_event(session, ticket=ticket, actor=principal.name, kind="reply_sent_back", at=now, reason=reason)
     ticket_changed(session, ticket=ticket, now=now, reason="reply_sent_back")
     return []

@@ -29,6 +29,7 @@ from gateway.schema import ReplyDraft, TicketStatus
 from gateway.services import ticket_states
 from gateway.services.lifecycle import ticket_changed
 from gateway.settings import Role
+from gateway.sla.deadlines import to_shanghai
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_dashboard import ApprovalRecord
 from gateway.store.tickets import add_event, get_ticket
@@ -65,6 +66,12 @@ def complete_draft(draft: ReplyDraft, *, ticket: TicketRecord, when: str = "起�
                           "(contacted without a recorded contact time)", code="invalid_request", status=422)
     updates |= {"contacted": contacted, "contacted_at": contacted_at}
     return draft.model_copy(update=updates)
+
+
+def sent_back_note(principal: Principal, step: str, reason: str, now: datetime) -> dict[str, str]:
+    """被退回 (by the unit head or the leader): shown with its reason on the unit's overview, queue and ticket
+    until the unit saves a new draft."""
+    return {"by": principal.name, "step": step, "reason": reason, "at": to_shanghai(now).isoformat()}
 
 
 def open_review(session: Session, *, ticket: TicketRecord, principal: Principal, now: datetime) -> None:
@@ -136,6 +143,7 @@ def send_back_review(session: Session, *, ticket_id: int, principal: Principal, 
     if record is not None:
         record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
     ticket_states.send_back_reply(ticket)
+    ticket.sent_back = sent_back_note(principal, "unit_head", reason, now)
     add_event(session, ticket=ticket, actor=principal.name, kind="reply_review_sent_back", at=now, reason=reason)
     ticket_changed(session, ticket=ticket, now=now, reason="reply_review_sent_back")
     return []

@@ -3,20 +3,24 @@
 Allowed only before the resolution deadline, for one of the eight listed reasons, when the
 handling needs more than three months, with the bureau chief's signature (主要领导签字) recorded.
 The SLA engine pauses the resolution timer while ``suspended_at`` is set and moves its deadline by
-the suspended time on resume.
+the suspended time on resume. A unit asks (申请延期挂单, before the deadline) and a leader other than the
+asker decides, recording the chief's signature; a leader may also suspend directly with it.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from gateway.errors import DomainError
+from gateway.errors import DomainError, Forbidden
 from gateway.principal import Principal
 from gateway.services.deadlines import ticket_deadlines
 from gateway.services.lifecycle import ticket_changed
 from gateway.settings import Role
+from gateway.store.tables import TicketRecord
+from gateway.store.tables_dashboard import ApprovalRecord
 from gateway.store.tickets import add_event, get_ticket
 
 MIN_DAYS = 90  # "办理时限超过三个月以上"
@@ -31,6 +35,35 @@ REASONS: dict[int, str] = {
     8: "其他需申请延期挂单的情形",
 }
 OPEN = ("signed", "dispatched", "responded", "reply_drafted")
+SUSPENSION = "suspension"  # the approval kind of a unit's 挂单 request
+
+
+def _check(session: Session, ticket: TicketRecord, *, reason_code: int, expected_days: int, asked_at: datetime) -> None:
+    """The conditions of 002 四(六), judged at ``asked_at`` (when the unit asked, for a request)."""
+    if ticket.suspended_at is not None:
+        raise DomainError("工单已挂单 (already suspended)", code="invalid_state")
+    if ticket.status not in OPEN:
+        raise DomainError(f"工单状态“{ticket.status}”不能挂单 (only a ticket in hand can be suspended)",
+                          code="invalid_state")
+    if reason_code not in REASONS:
+        raise DomainError("挂单须属于规定的八种情形之一 (reason_code 1–8)", code="invalid_reason", status=422)
+    if expected_days <= MIN_DAYS:
+        raise DomainError("办理时限需超过三个月方可挂单 (expected_days must exceed 90)", code="too_short", status=422)
+    resolution = ticket_deadlines(session, ticket, asked_at)["resolution"]
+    if resolution["due_at"] is not None and asked_at >= resolution["due_at"]:
+        raise DomainError("须在办理时限到期前申请挂单 (must be asked before the deadline)", code="too_late",
+                          status=422)
+
+
+def _apply(session: Session, ticket: TicketRecord, *, actor: str, reason_code: int, note: str, chief: str,
+           expected_days: int, now: datetime, **more: object) -> None:
+    if not chief.strip():
+        raise DomainError("挂单须经主要领导签字 (chief's signature required)", code="signature_required", status=422)
+    ticket.suspended_at = now
+    ticket.suspension = {"reason_code": reason_code, "reason": REASONS[reason_code], "note": note,
+                         "chief": chief, "expected_days": expected_days, "by": actor, **more}
+    add_event(session, ticket=ticket, actor=actor, kind="suspended", at=now, **ticket.suspension)
+    ticket_changed(session, ticket=ticket, now=now, reason="suspended")
 
 
 def suspend(
@@ -47,26 +80,78 @@ def suspend(
     """挂单: stop the resolution clock; refused with the rule it breaks."""
     principal.require(Role.leader, action="延期挂单")
     ticket = get_ticket(session, ticket_id, for_update=True)
-    if ticket.suspended_at is not None:
-        raise DomainError("工单已挂单 (already suspended)", code="invalid_state")
-    if ticket.status not in OPEN:
-        raise DomainError(f"工单状态“{ticket.status}”不能挂单 (only a ticket in hand can be suspended)",
-                          code="invalid_state")
-    if reason_code not in REASONS:
-        raise DomainError("挂单须属于规定的八种情形之一 (reason_code 1–8)", code="invalid_reason", status=422)
-    if expected_days <= MIN_DAYS:
-        raise DomainError("办理时限需超过三个月方可挂单 (expected_days must exceed 90)", code="too_short", status=422)
-    if not chief.strip():
-        raise DomainError("挂单须经主要领导签字 (chief's signature required)", code="signature_required", status=422)
-    resolution = ticket_deadlines(session, ticket, now)["resolution"]
-    if resolution["due_at"] is not None and now >= resolution["due_at"]:
-        raise DomainError("须在办理时限到期前申请挂单 (must be asked before the deadline)", code="too_late",
-                          status=422)
-    ticket.suspended_at = now
-    ticket.suspension = {"reason_code": reason_code, "reason": REASONS[reason_code], "note": note,
-                         "chief": chief, "expected_days": expected_days, "by": principal.name}
-    add_event(session, ticket=ticket, actor=principal.name, kind="suspended", at=now, **ticket.suspension)
-    ticket_changed(session, ticket=ticket, now=now, reason="suspended")
+    _check(session, ticket, reason_code=reason_code, expected_days=expected_days, asked_at=now)
+    _apply(session, ticket, actor=principal.name, reason_code=reason_code, note=note, chief=chief,
+           expected_days=expected_days, now=now)
+    return []
+
+
+def pending_request(session: Session, ticket_id: int, *, for_update: bool = False) -> ApprovalRecord | None:
+    """The unit's 挂单 request waiting for a leader, if any."""
+    stmt = select(ApprovalRecord).where(ApprovalRecord.ticket_id == ticket_id, ApprovalRecord.kind == SUSPENSION,
+                                        ApprovalRecord.state == "pending")
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt.order_by(ApprovalRecord.id.desc())).first()
+
+
+def request_suspension(
+    session: Session, *, ticket_id: int, principal: Principal, reason_code: int, note: str, expected_days: int,
+    now: datetime,
+) -> list[int]:
+    """申请延期挂单 (002 四(六): 承办部门…可在办理时限到期前提出延期处理挂单申请): the unit asks before the
+    deadline; a leader decides, recording the bureau chief's signature (主要领导签字) on the 挂单表."""
+    principal.require(Role.unit, Role.duty, action="申请延期挂单")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    if (scope := principal.unit_scope()) is not None and ticket.unit != scope:
+        raise DomainError("不是本单位承办的工单 (not your unit's ticket)", code="forbidden", status=403)
+    if pending_request(session, ticket.id) is not None:
+        raise DomainError("已有待审批的挂单申请 (a suspension request is already waiting)", code="invalid_state")
+    _check(session, ticket, reason_code=reason_code, expected_days=expected_days, asked_at=now)
+    record = ApprovalRecord(ticket_id=ticket.id, kind=SUSPENSION, state="pending", requested_by=principal.name,
+                            requested_at=now, detail={"reason_code": reason_code, "reason": REASONS[reason_code],
+                                                      "expected_days": expected_days, "note": note})
+    session.add(record)
+    session.flush()
+    add_event(session, ticket=ticket, actor=principal.name, kind="suspension_proposed", at=now,
+              reason=REASONS[reason_code], expected_days=expected_days, note=note, approval_id=record.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="suspension_proposed")
+    return []
+
+
+def approve_suspension(
+    session: Session, *, ticket_id: int, principal: Principal, chief: str, now: datetime, note: str = "",
+) -> list[int]:
+    """批准挂单: a leader other than the one who asked (四眼原则), with the chief's signature; the request's timing
+    was judged when the unit asked (before the deadline), so approving after it does not refuse it."""
+    principal.require(Role.leader, action="审批挂单")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    record = pending_request(session, ticket.id, for_update=True)
+    if record is None:
+        raise DomainError("没有待审批的挂单申请 (no pending suspension request)", code="invalid_state")
+    if record.requested_by == principal.name:
+        raise Forbidden("不能审批本人提出的挂单申请（四眼原则） (four eyes: the requester cannot approve)")
+    code, days = int(record.detail["reason_code"]), int(record.detail["expected_days"])
+    _check(session, ticket, reason_code=code, expected_days=days, asked_at=record.requested_at)
+    _apply(session, ticket, actor=principal.name, reason_code=code, note=str(record.detail.get("note") or ""),
+           chief=chief, expected_days=days, now=now, requested_by=record.requested_by, approval_note=note)
+    record.state, record.decided_by, record.decided_at, record.note = "approved", principal.name, now, note or None
+    return []
+
+
+def reject_suspension(
+    session: Session, *, ticket_id: int, principal: Principal, reason: str, now: datetime
+) -> list[int]:
+    """驳回挂单申请: the resolution clock keeps running."""
+    principal.require(Role.leader, action="驳回挂单")
+    ticket = get_ticket(session, ticket_id, for_update=True)
+    record = pending_request(session, ticket.id, for_update=True)
+    if record is None:
+        raise DomainError("没有待审批的挂单申请 (no pending suspension request)", code="invalid_state")
+    record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
+    add_event(session, ticket=ticket, actor=principal.name, kind="suspension_rejected", at=now, reason=reason,
+              approval_id=record.id)
+    ticket_changed(session, ticket=ticket, now=now, reason="suspension_rejected")
     return []
 
 

@@ -12,6 +12,8 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from gateway.store.db import UTCDateTime, utcnow
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
+# None stored as SQL NULL (not JSON null), so "IS NULL" finds a cleared value.
+NullableJSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 BigId = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER PRIMARY KEY only
 
 
@@ -85,6 +87,8 @@ class TicketRecord(Base):
     callback: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     suspended_at: Mapped[datetime | None]  # 延期挂单 (002 §4(6)): the resolution clock stops
     suspension: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
+    # 被退回: who sent the last reply draft back, when and why (cleared by the next draft).
+    sent_back: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)

@@ -23,6 +23,8 @@ class UnitRecord(Base):
     kind: Mapped[str] = mapped_column(String(32), default="")  # 派出所, 大队, 科室…
     phone: Mapped[str] = mapped_column(String(32), default="")  # the unit's duty phone, not a person's
     parent: Mapped[str | None] = mapped_column(String(100))  # the unit it belongs to (所属单位), by name
+    # 辖区: districts / streets the unit covers, separated by "、" or ","; suggests it for a ticket's place.
+    area: Mapped[str] = mapped_column(String(200), default="", server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     sort: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
@@ -39,7 +41,7 @@ class ApprovalRecord(Base):
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
-    kind: Mapped[str] = mapped_column(String(16))  # dispatch | extension
+    kind: Mapped[str] = mapped_column(String(16))  # dispatch | extension | review | suspension
     state: Mapped[str] = mapped_column(String(16), default="pending")  # pending|approved|rejected|cancelled
     requested_by: Mapped[str] = mapped_column(String(100))
     requested_at: Mapped[datetime]

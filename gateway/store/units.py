@@ -44,10 +44,30 @@ def seed_units(session: Session, *, units: Sequence[dict[str, Any]], now: dateti
     for sort, unit in enumerate(units):
         values = {"name": str(unit["name"]).strip(), "kind": str(unit.get("kind", "")),
                   "phone": str(unit.get("phone", "")), "parent": str(unit.get("parent") or "").strip() or None,
+                  "area": str(unit.get("area", "")).strip()[:200],
                   "active": True, "sort": sort, "updated_at": now}
         if insert_ignore(session, table, values, conflict=["name"]) is not None:
             added += 1
     return added
+
+
+def area_names(area: str) -> list[str]:
+    """The districts / streets of a unit's 辖区 text ("东湖区、湖滨街道" or comma-separated)."""
+    for sep in (",", "，", ";", "；", " "):
+        area = area.replace(sep, "、")
+    return [part for part in (p.strip() for p in area.split("、")) if len(part) >= 2]
+
+
+def suggest_units(units: Sequence[UnitRecord], *, places: Sequence[str]) -> list[str]:
+    """Units whose 辖区 names one of ``places`` (the ticket's district, street, community or address), best
+    match first: a street or community beats a whole district. Only a suggestion: the dispatcher chooses."""
+    text = [p for p in places if p]
+    scored: list[tuple[int, int, str]] = []
+    for order, unit in enumerate(units):
+        best = max((len(name) for name in area_names(unit.area or "") if any(name in p for p in text)), default=0)
+        if best:
+            scored.append((-best, order, unit.name))
+    return [name for _, _, name in sorted(scored)]
 
 
 def check_unit(session: Session, *, name: str) -> None:
@@ -60,7 +80,7 @@ def check_unit(session: Session, *, name: str) -> None:
 
 def save_unit(
     session: Session, *, unit_id: int | None, name: str, kind: str, phone: str, active: bool, sort: int,
-    now: datetime, parent: str | None = None,
+    now: datetime, parent: str | None = None, area: str | None = None,
 ) -> UnitRecord:
     """Add a unit (``unit_id`` None) or change one; names stay unique. ``parent`` is the unit it belongs to
     (所属单位), which keeps a 12389 case away from a complained-about unit's whole line (001 五)."""
@@ -77,6 +97,8 @@ def save_unit(
         raise DomainError(f"单位不存在 (unit {unit_id} not found)", code="not_found", status=404)
     record.name, record.kind, record.phone, record.active, record.sort = name, kind, phone, active, sort
     record.parent = parent
+    if area is not None:
+        record.area = area.strip()
     record.updated_at = now
     session.add(record)
     session.flush()

@@ -1,7 +1,7 @@
 """The dashboard in a real browser (Debian's chromium via Playwright) against a real gateway and mock 12345:
 duty signs and proposes the dispatch, the leader approves it, the unit contacts and drafts, the unit head
-reviews, the leader approves, the reply reaches the platform. Saves the screenshots the README shows
-(docs/screenshots/overview.png, ticket.png).
+reviews, the leader approves, the reply reaches the platform. Saves the README's ticket screenshot
+(docs/screenshots/ticket.png; the overview and approvals ones come from test_browser_day.py).
 """
 
 from __future__ import annotations
@@ -78,8 +78,7 @@ def test_duty_unit_and_leader_take_a_mock_ticket_to_a_reply_the_platform_receive
     duty.wait_for_selector("#stat-open")
     assert duty.inner_text("#stat-open") == "4"
     duty.wait_for_function("document.querySelector('[data-due]').textContent.startsWith('剩余')")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    duty.screenshot(path=str(SHOTS / "overview.png"), full_page=True)
+    SHOTS.mkdir(parents=True, exist_ok=True)  # overview.png: tests/e2e/test_browser_day.py, with every kind of row
 
     url = f"{stack.url}/dashboard/tickets/{ticket['id']}"
     duty.goto(url)

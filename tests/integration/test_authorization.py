@@ -35,6 +35,7 @@ HEAD_P = Principal("城关所所长", frozenset({Role.unit_head}), UNIT)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ORDER = {"order": "督办", "due_at": "2026-11-25T17:00:00+08:00", "note": "请于25日前办结回复"}
 SUSPEND = {"reason_code": 5, "note": "需多部门联动办理", "chief": "局长甲", "expected_days": 120}
+SUSPEND_ASK = {"reason_code": 5, "note": "需多部门联动办理", "expected_days": 120}  # 002 四(六): the unit asks
 
 
 def _do(container: Container, use_case: Callable[..., list[int]], ticket_id: int, principal: Principal,
@@ -77,6 +78,7 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
         "extension": ("dispatched", "/extension", {"json": {"days": 3, "reason": "需调取监控"}}),
         "evidence": ("dispatched", "/evidence", {"files": {"file": ("现场.png", PNG, "image/png")}}),
         "suspend": ("dispatched", "/suspend", {"json": SUSPEND}),
+        "suspend-request": ("dispatched", "/suspend/request", {"json": SUSPEND_ASK}),
         "supervise": ("dispatched", "/supervise", {"json": ORDER}),
         "complex": ("dispatched", "/complex", {"json": {"reason": "涉及多部门联动"}}),
     }
@@ -93,6 +95,11 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
         _to(container, tid, "dispatched")
         _do(container, actions.request_extension, tid, UNIT_P, days=3, reason="需调取监控")
         body = {"json": {"note": "同意"}} if action == "extension-approve" else {"json": {"reason": "期限内可办结"}}
+        return base + "/" + action.replace("-", "/"), body
+    if action in ("suspend-approve", "suspend-reject"):
+        _to(container, tid, "dispatched")
+        _do(container, suspension.request_suspension, tid, UNIT_P, **SUSPEND_ASK)
+        body = {"json": {"chief": "局长甲"}} if action == "suspend-approve" else {"json": {"reason": "期限内可办结"}}
         return base + "/" + action.replace("-", "/"), body
     if action == "plan":
         _to(container, tid, "dispatched")
@@ -131,6 +138,7 @@ ROUTES = {
     "approve": "reply/approve", "send-back": "reply/send-back", "extension": "extension",
     "extension-approve": "extension/approve", "extension-reject": "extension/reject", "rework": "rework",
     "evidence": "evidence", "suspend": "suspend", "resume": "resume", "supervise": "supervise",
+    "suspend-request": "suspend/request", "suspend-approve": "suspend/approve", "suspend-reject": "suspend/reject",
     "complex": "complex", "plan": "plan",
 }
 ALLOWED: dict[str, set[str]] = {
@@ -152,6 +160,9 @@ ALLOWED: dict[str, set[str]] = {
     "rework": {"duty", "leader"},
     "evidence": {"duty", "unit"},
     "suspend": {"leader"},
+    "suspend-request": {"duty", "unit"},  # 002 四(六): 承办部门 asks (duty may act for it)
+    "suspend-approve": {"leader"},
+    "suspend-reject": {"leader"},
     "resume": {"leader"},
     "supervise": {"leader", "supervisor"},
     "complex": {"duty", "leader"},

@@ -18,7 +18,7 @@ from gateway.api.params import RowId
 from gateway.api.routers.tickets import ReasonBody, _act, _visible
 from gateway.api.views import local
 from gateway.errors import Forbidden, NotFound
-from gateway.services import decisions, evidence
+from gateway.services import decisions, evidence, suspension
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import TicketRecord
@@ -33,6 +33,21 @@ class DispatchApproval(BaseModel):
     """批准派单; ``unit`` redirects it to another unit (改派)."""
 
     unit: str | None = Field(default=None, max_length=100)
+    note: str = Field(default="", max_length=2000)
+
+
+class SuspensionRequest(BaseModel):
+    """申请延期挂单 (002 四(六)): one of the eight situations, more than 90 days of handling."""
+
+    reason_code: int = Field(ge=1, le=8, description="规定的八种情形之一 (1–8)")
+    expected_days: int = Field(ge=1, le=3650, description="预计还需办理的天数 (须超过 90)")
+    note: str = Field(default="", max_length=2000, description="情况说明")
+
+
+class SuspensionApproval(BaseModel):
+    """批准挂单: the bureau chief who signed the 挂单表."""
+
+    chief: str = Field(min_length=1, max_length=100, description="签字的主要领导")
     note: str = Field(default="", max_length=2000)
 
 
@@ -76,6 +91,28 @@ def reject_extension(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep
     return _act(container, principal, ticket_id, decisions.reject_extension, reason=body.reason)
 
 
+@router.post("/tickets/{ticket_id}/suspend/request", summary="申请延期挂单")
+def request_suspension(ticket_id: RowId, body: SuspensionRequest, principal: PrincipalDep,
+                       container: ContainerDep) -> dict[str, Any]:
+    """The unit asks, before the resolution deadline, to suspend a matter needing > 3 months (unit/duty)."""
+    return _act(container, principal, ticket_id, suspension.request_suspension, reason_code=body.reason_code,
+                expected_days=body.expected_days, note=body.note)
+
+
+@router.post("/tickets/{ticket_id}/suspend/approve", summary="批准延期挂单")
+def approve_suspension(ticket_id: RowId, body: SuspensionApproval, principal: PrincipalDep,
+                       container: ContainerDep) -> dict[str, Any]:
+    """A leader other than the asker approves with the chief's signature; the resolution clock stops (leader)."""
+    return _act(container, principal, ticket_id, suspension.approve_suspension, chief=body.chief, note=body.note)
+
+
+@router.post("/tickets/{ticket_id}/suspend/reject", summary="驳回延期挂单")
+def reject_suspension(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep,
+                      container: ContainerDep) -> dict[str, Any]:
+    """The leader refuses a unit's suspension request (leader)."""
+    return _act(container, principal, ticket_id, suspension.reject_suspension, reason=body.reason)
+
+
 @router.post("/tickets/{ticket_id}/rework", summary="重办")
 def rework(ticket_id: RowId, body: ReasonBody, principal: PrincipalDep, container: ContainerDep) -> dict[str, Any]:
     """Send an answered ticket with an unsatisfied callback back to its unit (duty/leader)."""
@@ -110,8 +147,8 @@ def list_evidence(ticket_id: RowId, session: SessionDep, principal: PrincipalDep
 @router.get("/approvals", summary="待审批事项")
 def approvals(session: SessionDep, principal: PrincipalDep,
               state: Literal["pending", "approved", "rejected", "cancelled"] = "pending") -> dict[str, Any]:
-    """Dispatch, extension and reply-review requests by state, oldest first (leader/duty/supervisor; a unit head
-    sees its own unit's)."""
+    """Dispatch, extension, suspension and reply-review requests by state, oldest first (leader/duty/supervisor;
+    a unit head sees its own unit's)."""
     principal.require(Role.leader, Role.duty, Role.supervisor, Role.unit_head, action="查看待审批事项")
     stmt = select(ApprovalRecord).where(ApprovalRecord.state == state).order_by(ApprovalRecord.id).limit(500)
     if (scope := principal.unit_scope()) is not None:
@@ -127,4 +164,5 @@ def approvals(session: SessionDep, principal: PrincipalDep,
 @router.get("/units", summary="承办单位名录")
 def units(session: SessionDep, principal: PrincipalDep) -> dict[str, Any]:
     """The active units a ticket can be dispatched to."""
-    return {"items": [{"id": u.id, "name": u.name, "kind": u.kind, "phone": u.phone} for u in list_units(session)]}
+    return {"items": [{"id": u.id, "name": u.name, "kind": u.kind, "phone": u.phone, "area": u.area}
+                      for u in list_units(session)]}

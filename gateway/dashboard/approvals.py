@@ -1,0 +1,101 @@
+"""待办审批: what waits for the signed-in person's signature, and how much of it (the header's counts).
+
+A unit head reviews its own unit's reply drafts (002 三(二)); a leader approves reviewed drafts (000 督办 三),
+dispatch proposals (000 二), extension requests (000 限时办结 二) and 挂单 requests (002 四(六)). Never one's
+own draft, review or request (四眼原则): the use cases refuse those, so the inbox does not offer them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.orm import Session
+
+from gateway.principal import Principal
+from gateway.services import suspension, workflow
+from gateway.settings import Role
+from gateway.store.tables import TicketRecord
+from gateway.store.tables_dashboard import ApprovalRecord
+
+LIMIT = 200
+# Where each kind of decision is taken on the ticket page (the form's id).
+ANCHOR = {"review": "form-review", "reply": "form-approve", workflow.DISPATCH: "form-dispatch-approve",
+          workflow.EXTENSION: "form-extension-approve", suspension.SUSPENSION: "form-suspend-approve"}
+REQUEST_KINDS = (workflow.DISPATCH, workflow.EXTENSION, suspension.SUSPENSION)
+
+
+@dataclass
+class Inbox:
+    """The decisions waiting for one person, by kind, oldest first."""
+
+    reviews: list[TicketRecord] = field(default_factory=list)
+    replies: list[TicketRecord] = field(default_factory=list)
+    requests: dict[str, list[tuple[ApprovalRecord, TicketRecord]]] = field(default_factory=dict)
+
+    def counts(self) -> dict[str, int]:
+        """How many of each kind."""
+        return {"review": len(self.reviews), "reply": len(self.replies),
+                **{kind: len(self.requests.get(kind, [])) for kind in REQUEST_KINDS}}
+
+
+def _reviews(principal: Principal, review: bool) -> Select[Any] | None:
+    """Drafts of the unit head's own unit that nobody has reviewed, not drafted by them (when the step is on)."""
+    if not review or not principal.has(Role.unit_head) or not principal.unit:
+        return None
+    return select(TicketRecord).where(
+        TicketRecord.status == "reply_drafted", TicketRecord.unit == principal.unit,
+        TicketRecord.reply_reviewed_by.is_(None),
+        or_(TicketRecord.reply_drafted_by.is_(None), TicketRecord.reply_drafted_by != principal.name))
+
+
+def _replies(principal: Principal, review: bool) -> Select[Any] | None:
+    """Drafts ready for a leader: reviewed (or needing no review), neither drafted nor reviewed by them."""
+    if not principal.has(Role.leader):
+        return None
+    stmt = select(TicketRecord).where(
+        TicketRecord.status == "reply_drafted",
+        or_(TicketRecord.reply_drafted_by.is_(None), TicketRecord.reply_drafted_by != principal.name),
+        or_(TicketRecord.reply_reviewed_by.is_(None), TicketRecord.reply_reviewed_by != principal.name))
+    if review:
+        stmt = stmt.where(or_(TicketRecord.reply_reviewed_by.is_not(None), TicketRecord.unit.is_(None)))
+    return stmt
+
+
+def _requests(principal: Principal) -> Any:
+    """Dispatch, extension and 挂单 requests waiting for a leader, other than the leader's own."""
+    if not principal.has(Role.leader):
+        return None
+    return select(ApprovalRecord, TicketRecord).join(TicketRecord, TicketRecord.id == ApprovalRecord.ticket_id).where(
+        ApprovalRecord.state == "pending", ApprovalRecord.kind.in_(REQUEST_KINDS),
+        ApprovalRecord.requested_by != principal.name)
+
+
+def inbox(session: Session, principal: Principal, *, review: bool) -> Inbox:
+    """Everything waiting for ``principal`` (at most ``LIMIT`` of each list)."""
+    out = Inbox()
+    if (stmt := _reviews(principal, review)) is not None:
+        out.reviews = list(session.scalars(stmt.order_by(TicketRecord.id).limit(LIMIT)))
+    if (stmt := _replies(principal, review)) is not None:
+        out.replies = list(session.scalars(stmt.order_by(TicketRecord.id).limit(LIMIT)))
+    if (requests := _requests(principal)) is not None:
+        out.requests = {kind: [] for kind in REQUEST_KINDS}
+        for record, ticket in session.execute(requests.order_by(ApprovalRecord.id).limit(LIMIT)).all():
+            out.requests[record.kind].append((record, ticket))
+    return out
+
+
+def counts(session: Session, principal: Principal, *, review: bool) -> dict[str, int]:
+    """The header's figures: how many decisions of each kind wait for ``principal`` (empty for other roles)."""
+    found: dict[str, int] = {}
+    for key, stmt in (("review", _reviews(principal, review)), ("reply", _replies(principal, review))):
+        if stmt is not None:
+            found[key] = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    if _requests(principal) is not None:
+        rows = session.execute(select(ApprovalRecord.kind, func.count()).join(
+            TicketRecord, TicketRecord.id == ApprovalRecord.ticket_id).where(
+            ApprovalRecord.state == "pending", ApprovalRecord.kind.in_(REQUEST_KINDS),
+            ApprovalRecord.requested_by != principal.name).group_by(ApprovalRecord.kind)).all()
+        found |= {kind: 0 for kind in REQUEST_KINDS} | {str(kind): int(n) for kind, n in rows}
+    return found
