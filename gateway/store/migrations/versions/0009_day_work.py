@@ -1,7 +1,7 @@
 """tickets: the last send-back of a reply (被退回 with the reason); units: the area they cover (辖区)
 
-Revision ID: 0008_day_work
-Revises: 0007_deadline_rules
+Revision ID: 0009_day_work
+Revises: 0008_worker_liveness
 Create Date: 2026-12-05 08:10:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-revision = "0008_day_work"
-down_revision = "0007_deadline_rules"
+revision = "0009_day_work"
+down_revision = "0008_worker_liveness"
 branch_labels = None
 depends_on = None
 
