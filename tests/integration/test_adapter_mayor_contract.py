@@ -258,6 +258,7 @@ def test_the_token_never_reaches_logs_or_errors(
     router: respx.MockRouter, adapter: MayorAdapter, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG, logger="httpx")  # a CLI test may have run configure_logging (httpx at WARNING)
     router.get("/hotline/list.do").mock(return_value=gbk({"result": "1", "total": 0, "rows": []}))
     router.post("/hotline/sign.do").mock(
         side_effect=[
