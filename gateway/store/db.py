@@ -126,6 +126,19 @@ def connection_lost(exc: BaseException) -> bool:
     return state is None or state.startswith("08") or state in _GONE_STATES
 
 
+def sqlite_busy(exc: BaseException) -> bool:
+    """True when SQLite answered "database is locked": another writer held the lock past the busy timeout
+    (or SQLite declined to wait, as it may under WAL). Repeating the work a moment later is safe."""
+    orig = getattr(exc, "orig", None)
+    return (isinstance(exc, OperationalError) and type(orig).__module__.startswith("sqlite3")
+            and "database is locked" in str(orig))
+
+
+def transient(exc: BaseException) -> bool:
+    """A lost connection, or a busy SQLite: weather worth one more try, never a wrong statement."""
+    return connection_lost(exc) or sqlite_busy(exc)
+
+
 def brief(exc: BaseException) -> str:
     """One line naming a database error: its driver class and the first line of its message, no SQL."""
     orig = getattr(exc, "orig", None) or exc
@@ -140,7 +153,7 @@ def retry_on_disconnect(
     patience_s: float = 0.0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> T:
-    """Run ``work``; when the connection was lost, once more on a fresh one (the pool dropped the dead ones).
+    """Run ``work``; when the connection was lost (or SQLite was busy), once more on a fresh one.
 
     ``patience_s`` > 0 keeps retrying with short pauses for that long (a database restart takes a few
     seconds), for work whose outcome is worth waiting for, such as recording what a platform answered.
@@ -151,7 +164,7 @@ def retry_on_disconnect(
     try:
         return work()
     except Exception as exc:
-        if not connection_lost(exc):
+        if not transient(exc):
             raise
         first = exc
     deadline, pause = time.monotonic() + patience_s, 0.25
@@ -159,14 +172,15 @@ def retry_on_disconnect(
         try:
             result = work()
         except Exception as exc:
-            if not connection_lost(exc):
+            if not transient(exc):
                 raise
             if time.monotonic() + pause > deadline:
                 raise DatabaseUnavailable(f"{what}: database unavailable ({brief(exc)})") from None
             sleep(pause)
             pause = min(pause * 2, 2.0)
             continue
-        log.warning("%s: database connection lost (%s); done on a fresh connection", what, brief(first))
+        log.warning("%s: database %s (%s); done on a fresh try", what,
+                    "busy" if sqlite_busy(first) else "connection lost", brief(first))
         return result
 
 

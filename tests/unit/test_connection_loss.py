@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from gateway.services.liveness import Heartbeat
-from gateway.store.db import DatabaseUnavailable, connection_lost, retry_on_disconnect
+from gateway.store.db import DatabaseUnavailable, connection_lost, retry_on_disconnect, sqlite_busy, transient
 
 
 class _Driver(Exception):
@@ -44,6 +44,32 @@ def test_only_a_lost_connection_counts_as_one_not_a_wrong_statement() -> None:
     slept: list[float] = []
     assert retry_on_disconnect(flaky, what="test", patience_s=5, sleep=slept.append) == "ok"
     assert slept == [0.25, 0.5]  # with patience: short, growing pauses while the database comes back
+
+
+def test_a_busy_sqlite_is_tried_once_more_but_a_wrong_statement_is_not(caplog: pytest.LogCaptureFixture) -> None:
+    """An inbox row whose worker met "database is locked" is done on the next try, not left for minutes
+    to the sweeper (seen in CI: SQLite under WAL may decline to wait); "no such table" still raises."""
+    locked = OperationalError("BEGIN IMMEDIATE", {}, sqlite3.OperationalError("database is locked"))
+    assert sqlite_busy(locked) and transient(locked) and not connection_lost(locked)
+    missing = OperationalError("SELECT 1", {}, sqlite3.OperationalError("no such table: tickets"))
+    assert not sqlite_busy(missing) and not transient(missing)
+    tries: list[int] = []
+
+    def busy_once() -> str:
+        tries.append(1)
+        if len(tries) == 1:
+            raise locked
+        return "ok"
+
+    with caplog.at_level(logging.WARNING, logger="gateway.store.db"):
+        assert retry_on_disconnect(busy_once, what="inbox row 7") == "ok"
+    assert len(tries) == 2 and "inbox row 7: database busy" in caplog.text
+
+    def wrong() -> str:
+        raise missing
+
+    with pytest.raises(OperationalError):
+        retry_on_disconnect(wrong, what="inbox row 8")
 
 
 def test_a_heartbeat_that_cannot_be_written_says_so_once_per_outage_and_never_raises(
