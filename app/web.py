@@ -20,6 +20,7 @@ from gateway.api.routers import (
     outbound,
     oversight,
     platforms,
+    processes,
     tickets,
     workflow,
 )
@@ -52,7 +53,8 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     app.state.container = container
     errors.install(app)
     for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router,
-                   calendar.router, alerts.router, metrics.router, workflow.router, files.router, oversight.router):
+                   calendar.router, alerts.router, metrics.router, workflow.router, files.router, oversight.router,
+                   processes.router):
         app.include_router(router)
     install_dashboard(app)
     install_docs(app, container)

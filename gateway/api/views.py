@@ -135,6 +135,12 @@ def ticket_detail(
         "callback": ticket.callback,
         "suspended_at": local(ticket.suspended_at),
         "suspension": ticket.suspension,
+        # issue 16: 诉求合理/不合理 (002 三(二)), 办结通报 (000 沟通通报 三), 终结办理 (002 四(七)), 甄别 (000), 归档
+        "reasonable": ticket.reasonable,
+        "closing_notice": ticket.closing_notice,
+        "terminated_at": local(ticket.terminated_at),
+        "screening": ticket.screening,
+        "archived_at": local(ticket.archived_at),
         "source_version": ticket.source_version,
         "version": ticket.version,
         "extra": ticket.extra,

@@ -1,8 +1,9 @@
 """待办审批: what waits for the signed-in person's signature, and how much of it (the header's counts).
 
 A unit head reviews its own unit's reply drafts (002 三(二)); a leader approves reviewed drafts (000 督办 三),
-dispatch proposals (000 二), extension requests (000 限时办结 二) and 挂单 requests (002 四(六)). Never one's
-own draft, review or request (四眼原则): the use cases refuse those, so the inbox does not offer them.
+dispatch proposals (000 二), extension requests (000 限时办结 二), 挂单 requests (002 四(六)), 终结办理 requests
+(002 四(七)), a 三级结案终审表 at a leader's signature (002 三(二)) and a 不满意件甄别 at a leader's signature (000).
+Never one's own draft, review or request (四眼原则): the use cases refuse those, so the inbox does not offer them.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.principal import Principal
-from gateway.services import suspension, workflow
+from gateway.services import closing, screening, suspension, termination, workflow
 from gateway.settings import Role
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_dashboard import ApprovalRecord
@@ -22,8 +23,25 @@ from gateway.store.tables_dashboard import ApprovalRecord
 LIMIT = 200
 # Where each kind of decision is taken on the ticket page (the form's id).
 ANCHOR = {"review": "form-review", "reply": "form-approve", workflow.DISPATCH: "form-dispatch-approve",
-          workflow.EXTENSION: "form-extension-approve", suspension.SUSPENSION: "form-suspend-approve"}
-REQUEST_KINDS = (workflow.DISPATCH, workflow.EXTENSION, suspension.SUSPENSION)
+          workflow.EXTENSION: "form-extension-approve", suspension.SUSPENSION: "form-suspend-approve",
+          termination.KIND: "form-termination-approve", closing.FINAL_REVIEW: "form-final-review-sign",
+          screening.KIND: "closing"}
+REQUEST_KINDS = (workflow.DISPATCH, workflow.EXTENSION, suspension.SUSPENSION, termination.KIND,
+                 closing.FINAL_REVIEW, screening.KIND)
+# Kinds signed in steps: whether it is a leader's turn is read from the record (see ``_leaders_turn``).
+STEPPED_KINDS = (closing.FINAL_REVIEW, screening.KIND)
+
+
+def _leaders_turn(record: ApprovalRecord, principal: Principal) -> bool:
+    """A stepped request waits for this leader: the 终审表 at a leader's signature they have not given
+    (002 三(二)); a 甄别 at the leader's signature of the proposal or of the result (000)."""
+    if record.kind == closing.FINAL_REVIEW:
+        step = closing.next_step(record)
+        signed = {s["by"] for s in record.detail.get("signatures") or []}
+        return step is not None and step[0] != "unit_head" and principal.name not in signed
+    if record.kind == screening.KIND:
+        return record.detail.get("stage") in ("proposed", "screened")
+    return True
 
 
 @dataclass
@@ -64,7 +82,7 @@ def _replies(principal: Principal, review: bool) -> Select[Any] | None:
 
 
 def _requests(principal: Principal) -> Any:
-    """Dispatch, extension and 挂单 requests waiting for a leader, other than the leader's own."""
+    """Requests waiting for a leader, other than the leader's own (stepped kinds filtered by ``_leaders_turn``)."""
     if not principal.has(Role.leader):
         return None
     return select(ApprovalRecord, TicketRecord).join(TicketRecord, TicketRecord.id == ApprovalRecord.ticket_id).where(
@@ -82,7 +100,8 @@ def inbox(session: Session, principal: Principal, *, review: bool) -> Inbox:
     if (requests := _requests(principal)) is not None:
         out.requests = {kind: [] for kind in REQUEST_KINDS}
         for record, ticket in session.execute(requests.order_by(ApprovalRecord.id).limit(LIMIT)).all():
-            out.requests[record.kind].append((record, ticket))
+            if _leaders_turn(record, principal):
+                out.requests[record.kind].append((record, ticket))
     return out
 
 
@@ -96,6 +115,12 @@ def counts(session: Session, principal: Principal, *, review: bool) -> dict[str,
         rows = session.execute(select(ApprovalRecord.kind, func.count()).join(
             TicketRecord, TicketRecord.id == ApprovalRecord.ticket_id).where(
             ApprovalRecord.state == "pending", ApprovalRecord.kind.in_(REQUEST_KINDS),
+            ApprovalRecord.kind.not_in(STEPPED_KINDS),
             ApprovalRecord.requested_by != principal.name).group_by(ApprovalRecord.kind)).all()
         found |= {kind: 0 for kind in REQUEST_KINDS} | {str(kind): int(n) for kind, n in rows}
+        stepped = session.scalars(select(ApprovalRecord).where(
+            ApprovalRecord.state == "pending", ApprovalRecord.kind.in_(STEPPED_KINDS),
+            ApprovalRecord.requested_by != principal.name).limit(LIMIT))
+        for record in stepped:
+            found[record.kind] += _leaders_turn(record, principal)
     return found

@@ -17,11 +17,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gateway.services.bulletin import Bulletin
-from gateway.services.reports import Report, ReportRow
+from gateway.services.reports import Report, ReportRow, ratio
 from gateway.services.reports import __doc__ as DEFINITIONS
 
 HEADERS = ["单位/平台", "受理量", "按时签收率", "按时响应率", "按时办结率", "超期件", "退回件", "重办件", "重复投诉",
-           "响应率", "解决率", "满意率", "综合得分", "督办件", "督办按时率"]
+           "响应率", "解决率", "满意率", "综合得分", "督办件", "督办按时率",
+           "终结办理", "诉求不合理", "三级终审", "甄别无过错", "办结通报率"]  # the last five: issue 16
 BOLD, FILL = Font(bold=True), PatternFill("solid", fgColor="DDE7F3")
 
 
@@ -32,7 +33,8 @@ def row_values(row: ReportRow, weights: dict[str, float]) -> list[Any]:
     return [row.label, row.received, rates["sign"], rates["response_on_time"], rates["resolution_on_time"],
             row.overdue, row.returns, row.rework, row.repeat, rates["response"], rates["resolution"],
             rates["satisfaction"], None if composite is None else round(composite, 2), row.supervised,
-            rates["orders_on_time"]]
+            rates["orders_on_time"], row.terminated, row.unreasonable, row.final_reviewed, row.no_fault,
+            ratio(*row.notified)]
 
 
 def _sheet(sheet: Worksheet, title: str, report: Report) -> None:
@@ -45,12 +47,12 @@ def _sheet(sheet: Worksheet, title: str, report: Report) -> None:
     for row in [*report.rows, report.total]:
         sheet.append(row_values(row, report.weights))
     for cells in sheet.iter_rows(min_row=4, max_row=sheet.max_row):
-        for cell in cells[2:5] + cells[9:12] + cells[14:15]:
+        for cell in cells[2:5] + cells[9:12] + cells[14:15] + cells[19:20]:
             cell.number_format = "0.0%"
         if cells[0].value == "合计":
             for cell in cells:
                 cell.font = BOLD
-    for index, width in enumerate([22, 8, 11, 11, 11, 8, 8, 8, 9, 9, 9, 9, 9, 8, 11], start=1):
+    for index, width in enumerate([22, 8, 11, 11, 11, 8, 8, 8, 9, 9, 9, 9, 9, 8, 11, 9, 10, 9, 10, 11], start=1):
         sheet.column_dimensions[get_column_letter(index)].width = width
     sheet.freeze_panes = "B4"
 

@@ -20,7 +20,8 @@ OUTBOUND_ACTION = {"sign": "签收", "contact": "先行联系", "return": "退�
 OUTBOUND_STATE = {"pending": "待发送", "in_flight": "发送中", "retry": "等待重试", "unknown": "结果待核实",
                   "sent": "已送达", "dead": "发送失败"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "unrated": "未评价"}
-APPROVAL_KIND = {"dispatch": "派单", "extension": "延期", "review": "答复审核", "suspension": "延期挂单"}
+APPROVAL_KIND = {"dispatch": "派单", "extension": "延期", "review": "答复审核", "suspension": "延期挂单",
+                 "termination": "终结办理", "final_review": "三级结案终审表", "screening": "不满意件甄别"}
 SENT_BACK_STEP = {"unit_head": "部门负责人", "leader": "分管领导"}
 APPROVAL_STATE = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
 ALERT_KIND = {"warning": "预警", "breach": "超时", "escalation": "升级", "calendar_missing": "日历缺失",

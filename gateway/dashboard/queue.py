@@ -75,6 +75,7 @@ def build_query(filters: QueueFilters, *, scope_unit: str | None, now: datetime)
     """The filtered statement (no order, no paging); a unit user's scope overrides the unit filter."""
     stmt: Select[Any] = ticket_query(platform=filters.platform, status=filters.status or None,
                                      appeal_type=filters.appeal_type, unit=scope_unit or filters.unit, q=filters.q)
+    stmt = stmt.where(TicketRecord.archived_at.is_(None))  # 月结归档 tickets leave the working queue (000 统一派单 六)
     kinds = TIMER_KINDS.get(filters.timer or "")
     if filters.timer_state:
         stmt = stmt.where(_timer_state(filters.timer_state, kinds, now))

@@ -31,6 +31,8 @@ NAV = (
     ("approvals", "/dashboard/approvals", "待办审批", (Role.unit_head, Role.leader)),
     ("alerts", "/dashboard/alerts", "告警", (Role.duty, Role.leader, Role.supervisor)),
     ("delivery", "/dashboard/delivery", "回传", (Role.duty, Role.leader, Role.supervisor, Role.admin)),
+    ("closing", "/dashboard/closing", "结案管理", None),  # issue 16: 终结、终审、甄别、通报
+    ("archive", "/dashboard/archive", "归档", None),  # issue 16: 日清月结年归档 (000 统一派单 六)
     ("reports", "/dashboard/reports", "报表", None),
     ("admin", "/dashboard/admin/users", "系统管理", (Role.admin,)),
 )

@@ -18,6 +18,7 @@ from gateway.api.routers.tickets import _visible as visible_unit
 from gateway.catalogue import reply_parts
 from gateway.container import Container
 from gateway.dashboard.render import back, login_of, page
+from gateway.dashboard.routes_closing import closing_actions
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError, Forbidden, NotFound
 from gateway.principal import Principal
@@ -138,6 +139,7 @@ def ticket_page(ticket_id: int, request: Request) -> Response:
     with container.sessions() as session:
         detail = ticket_detail_for(container, session, principal, ticket_id)  # 404 outside a unit's scope
         extras = _extras(session, ticket_id)
+        extras["closing"] = closing_actions(session, principal, get_ticket(session, ticket_id))  # issue 16
     return page(request, "ticket.html", active="queue", t=detail, **extras,
                 suspension_reasons=suspension.REASONS, suspension_min_days=suspension.MIN_DAYS,
                 actions=actions_for(principal, detail, extras["pending"], review=policy.unit_head_review),

@@ -22,7 +22,7 @@ from gateway.schema import (
     SignPayload,
     TicketStatus,
 )
-from gateway.services import replies, ticket_states, workflow
+from gateway.services import closing, replies, ticket_states, workflow
 from gateway.services.complained import check_not_complained
 from gateway.services.evidence import REF as EVIDENCE_REF
 from gateway.services.evidence import attach_to_reply, list_evidence
@@ -184,6 +184,7 @@ def approve_reply(
     if not ticket.reply:
         raise DomainError("没有待审批的答复 (no reply draft)", code="invalid_state")
     replies.check_approver(ticket, principal, review=review)
+    closing.check_before_approval(session, ticket=ticket, principal=principal)  # 000 沟通通报 三, 002 三(二)
     # The four parts and the platform's own are checked again: what is approved is what goes out.
     draft = replies.complete_draft(ReplyDraft.model_validate(ticket.reply), ticket=ticket, when="审批")
     ticket.reply = draft.model_dump(mode="json")

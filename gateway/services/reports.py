@@ -13,6 +13,12 @@ Every figure counts the tickets issued in the period (Asia/Shanghai days, both e
 - 解决率 / 满意率: weighted callback answers (weights from settings; 基本满意 counts 0.9 by default);
   unrated answers and callbacks the platform marked invalid are left out.
 - 综合 = weights × (响应率, 解决率, 满意率), default 0.1 / 0.5 / 0.4; shown only when all three exist.
+- 终结办理 (002 四(七)): tickets closed by an approved termination — counted apart: left out of 解决率 and 满意率.
+- 诉求不合理 / 三级终审 (002 三(二)): tickets judged 诉求不合理; tickets whose 三级结案终审表 was fully signed.
+- 甄别无过错 (000 不满意件甄别 三(二)): unsatisfied tickets screened as class 4 (民警严格执法) — left out of the
+  unit's 满意率, since the dissatisfaction is no fault of the unit; classes 1–3 stay in and go into 跟踪.
+- 办结通报率 (000 沟通通报 三): of the tickets answered (replied/closed, not terminated), the share with the closing
+  notification recorded (a 特殊事项 exemption counts as recorded).
 """
 
 from __future__ import annotations
@@ -59,6 +65,11 @@ class ReportRow:
     responded: list[int] = field(default_factory=lambda: [0, 0])  # 响应率
     resolved: list[float] = field(default_factory=lambda: [0.0, 0])  # 解决率 [weighted sum, answers]
     satisfied: list[float] = field(default_factory=lambda: [0.0, 0])  # 满意率
+    terminated: int = 0  # 终结办理 (002 四(七))
+    unreasonable: int = 0  # 诉求不合理 (002 三(二))
+    final_reviewed: int = 0  # 三级结案终审表 fully signed (002 三(二))
+    no_fault: int = 0  # 甄别无过错 (000 不满意件甄别)
+    notified: list[int] = field(default_factory=lambda: [0, 0])  # 办结通报 [recorded, answered] (000 沟通通报 三)
 
     def rates(self, weights: dict[str, float]) -> dict[str, float | None]:
         """Every percentage of the row (0..1), and the composite score (0..100)."""
@@ -109,7 +120,8 @@ def build_report(
         period = period.where(TicketRecord.unit == unit)
     tickets = session.execute(
         select(TicketRecord.id, TicketRecord.platform, TicketRecord.unit, TicketRecord.callback,
-               TicketRecord.reopen_count).where(TicketRecord.id.in_(period))
+               TicketRecord.reopen_count, TicketRecord.status, TicketRecord.terminated_at, TicketRecord.reasonable,
+               TicketRecord.screening, TicketRecord.closing_notice).where(TicketRecord.id.in_(period))
     ).all()
     timers: dict[int, list[SlaTimerRecord]] = defaultdict(list)
     for timer in session.scalars(select(SlaTimerRecord).where(SlaTimerRecord.ticket_id.in_(period))):
@@ -117,7 +129,7 @@ def build_report(
     events: dict[int, list[TicketEventRecord]] = defaultdict(list)
     for event in session.scalars(select(TicketEventRecord).where(
             TicketEventRecord.ticket_id.in_(period),
-            TicketEventRecord.kind.in_(("return_requested", "repeat_complaint")))):
+            TicketEventRecord.kind.in_(("return_requested", "repeat_complaint", "final_review_completed")))):
         events[event.ticket_id].append(event)
     rows: dict[str, ReportRow] = {}
     total = ReportRow("total", "合计")
@@ -125,6 +137,7 @@ def build_report(
         key = (t.unit or NO_UNIT) if group == "unit" else t.platform
         row = rows.setdefault(key, ReportRow(key, key if group == "unit" else label(key)))
         facts = _ticket_facts(t.id, t.callback or {}, t.reopen_count, timers[t.id], events[t.id], now, settings)
+        facts |= _closing_facts(t, events[t.id])
         for target in (row, total):
             _add(target, facts)
     ordered = sorted(rows.values(), key=lambda r: (r.key == NO_UNIT, -r.received, r.key))
@@ -159,6 +172,17 @@ def _ticket_facts(ticket_id: int, callback: dict[str, Any], reopen_count: int, t
     }
 
 
+def _closing_facts(t: Any, events: list[TicketEventRecord]) -> dict[str, Any]:
+    """Issue 16's figures of one ticket: 终结办理, 诉求不合理, 三级终审, 甄别无过错, 办结通报."""
+    terminated = t.terminated_at is not None
+    no_fault = bool((t.screening or {}).get("no_fault"))
+    answered = t.status in ("replied", "closed") and not terminated
+    return {"terminated": terminated, "unreasonable": t.reasonable == "unreasonable",
+            "final_reviewed": any(e.kind == "final_review_completed" for e in events), "no_fault": no_fault,
+            "answered": answered, "notified": answered and bool(t.closing_notice),
+            "left_out": terminated, "satisfaction_left_out": terminated or no_fault}
+
+
 def _add(row: ReportRow, facts: dict[str, Any]) -> None:
     row.received += 1
     for name in ("sign", "response", "resolution"):
@@ -173,9 +197,14 @@ def _add(row: ReportRow, facts: dict[str, Any]) -> None:
         setattr(row, name, getattr(row, name) + bool(facts[name]))
     row.orders[1] += len(facts["orders"])
     row.orders[0] += sum(1 for o in facts["orders"] if o == "on_time")
-    if facts["satisfaction"] is not None:
+    for name in ("terminated", "unreasonable", "final_reviewed", "no_fault"):
+        setattr(row, name, getattr(row, name) + bool(facts.get(name)))
+    if facts.get("answered"):
+        row.notified[1] += 1
+        row.notified[0] += bool(facts["notified"])
+    if facts["satisfaction"] is not None and not facts.get("satisfaction_left_out"):
         row.satisfied[0] += facts["satisfaction"]
         row.satisfied[1] += 1
-    if facts["resolved"] is not None:
+    if facts["resolved"] is not None and not facts.get("left_out"):
         row.resolved[0] += facts["resolved"]
         row.resolved[1] += 1

@@ -109,6 +109,12 @@ def send_back_reply(ticket: TicketRecord) -> None:
     ticket.status = _handling(ticket).value
 
 
+def terminate(ticket: TicketRecord, *, at: datetime) -> None:
+    """终结办理 approved (002 四(七)): a ticket in hand or answered → closed, its clocks stop."""
+    require(ticket, (*IN_HAND, T.approved, T.replied, T.closed), "终结办理")
+    ticket.status, ticket.terminated_at = T.closed.value, at
+
+
 def reopen(ticket: TicketRecord) -> None:
     """重办 (the bureau's, or the platform's notice): a new handling cycle → dispatched | signed."""
     ticket.reopen_count += 1

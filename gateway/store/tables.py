@@ -89,6 +89,12 @@ class TicketRecord(Base):
     suspension: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)
     # 被退回: who sent the last reply draft back, when and why (cleared by the next draft).
     sent_back: Mapped[dict[str, Any] | None] = mapped_column(NullableJSON, nullable=True)
+    # Issue 16 (migration 0010): what the closing processes leave on the ticket.
+    reasonable: Mapped[str | None] = mapped_column(String(16))  # 诉求合理/不合理 (002 三(二)): reasonable|unreasonable
+    closing_notice: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)  # 000 沟通通报 三
+    terminated_at: Mapped[datetime | None]  # 终结办理 approved (002 四(七))
+    screening: Mapped[dict[str, Any] | None] = mapped_column(JSONType, nullable=True)  # 不满意件甄别 outcome (000)
+    archived_at: Mapped[datetime | None]  # 年归档 (000 统一派单 六): in a sealed yearly archive
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     version: Mapped[int] = mapped_column(Integer, default=1)
@@ -240,3 +246,23 @@ class WorkerHeartbeatRecord(Base):
     owner: Mapped[str] = mapped_column(String(64), primary_key=True)  # Container.owner, as in outbox.lease_owner
     beat_at: Mapped[datetime]
     expires_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class ArchiveBatchRecord(Base):
+    """One sealed archive (000 统一派单 六 日清月结年归档): a period's tickets as a JSON export with its SHA-256.
+
+    Never updated: ``content`` is the export, ``sha256`` its checksum, ``manifest`` each ticket's own checksum.
+    """
+
+    __tablename__ = "archive_batches"
+    __table_args__ = (UniqueConstraint("period", "key", name="uq_archive_batches_period_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(8))  # month | year
+    key: Mapped[str] = mapped_column(String(16))  # 2026-11 | 2026
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[datetime]
+    ticket_count: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    manifest: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    content: Mapped[str] = mapped_column(Text)

@@ -19,7 +19,7 @@ from app.bootstrap import Container
 from app.web import create_app
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft
-from gateway.services import actions, oversight, replies, suspension
+from gateway.services import actions, closing, oversight, replies, screening, suspension, termination
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import InboxRecord, OutboxRecord, TicketEventRecord, TicketRecord
@@ -36,6 +36,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 ORDER = {"order": "督办", "due_at": "2026-11-25T17:00:00+08:00", "note": "请于25日前办结回复"}
 SUSPEND = {"reason_code": 5, "note": "需多部门联动办理", "chief": "局长甲", "expected_days": 120}
 SUSPEND_ASK = {"reason_code": 5, "note": "需多部门联动办理", "expected_days": 120}  # 002 四(六): the unit asks
+SUPERVISOR_P = Principal("督察丁", frozenset({Role.supervisor}))
+NOTICE = {"how": "phone", "told": "已告知处理结果", "opinion": "不认可", "satisfied": False}
 
 
 def _do(container: Container, use_case: Callable[..., list[int]], ticket_id: int, principal: Principal,
@@ -114,6 +116,8 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
             session.execute(update(TicketRecord).where(TicketRecord.id == tid).values(
                 status="replied", unit=UNIT, callback={"satisfaction": "dissatisfied"}))
         return base + "/rework", {"json": {"reason": "诉求人不满意，重新核查"}}
+    if action in CLOSING:  # issue 16: 办结通报, 合理性, 三级结案终审表, 终结办理, 不满意件甄别
+        return base + "/" + ROUTES[action], _closing_setup(container, tid, action)
     if action == "replay":
         _to(container, tid, "signed")
         with transaction(container.sessions) as session:
@@ -131,6 +135,57 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
     raise AssertionError(action)
 
 
+def _closing_setup(container: Container, tid: int, action: str) -> dict[str, Any]:
+    """A drafted ticket brought to where an issue-16 action applies; returns the request's arguments."""
+    _to(container, tid, "drafted")
+    if action in ("closing-notice", "reasonable"):
+        return {"json": NOTICE if action == "closing-notice" else {"value": "unreasonable"}}
+    if action.startswith("termination"):
+        with transaction(container.sessions) as session:
+            record = EvidenceRecord(ticket_id=tid, name="a.png", kind="png", mime="image/png", size=64, sha256="0" * 64,
+                                    stored_as=f"{tid}/a.png", uploaded_by="城关所民警", uploaded_at=NOW)
+            session.add(record)
+            session.flush()
+            evidence_id = record.id
+        if action == "termination":
+            return {"json": {"reason_code": 8, "explanation": "同一诉求人无新情况、新证据反复提出",
+                             "visit": "已上门劝解", "evidence_ids": [evidence_id]}}
+        _do(container, termination.request_termination, tid, UNIT_P, reason_code=8,
+            explanation="同一诉求人无新情况反复提出", visit="已上门劝解", evidence_ids=[evidence_id])
+        return {"json": {"chief": "局长甲"} if action.endswith("approve") else {"reason": "仍需办理"}}
+    _do(container, closing.record_notice, tid, UNIT_P, **NOTICE)
+    if action.startswith("final-review"):
+        _do(container, closing.record_reasonable, tid, UNIT_P, value="unreasonable")
+        if action == "final-review":
+            return {"json": {"explanation": "诉求人要求无法律依据，已多次上门解释"}}
+        _do(container, closing.open_final_review, tid, UNIT_P, explanation="诉求人要求无法律依据，已多次上门解释")
+        return {"json": {"note": "同意"} if action.endswith("sign") else {"reason": "说明不充分"}}
+    steps: list[tuple[Callable[..., list[int]], Principal, dict[str, Any]]] = [
+        (screening.apply, UNIT_P, {"reason": "民警依法执法，群众对处罚不满"}),
+        (screening.propose, DUTY, {"body": "supervision"}),
+        (screening.assign, LEADER, {}),
+        (screening.record_result, SUPERVISOR_P, {"cause": 2, "findings": "经调取执法记录仪，民警用语生硬"}),
+        (screening.decide, Principal("局长甲", frozenset({Role.leader})), {}),
+    ]
+    before = {"screening": 0, "screening-propose": 1, "screening-assign": 2, "screening-reject": 2,
+              "screening-result": 3, "screening-decide": 4, "screening-answer": 5}[action]
+    for use_case, principal, kwargs in steps[:before]:
+        _do(container, use_case, tid, principal, **kwargs)
+    return {"json": {"screening": {"reason": "民警依法执法，群众对处罚不满"}, "screening-propose": {"body": "legal"},
+                     "screening-result": {"cause": 1, "findings": "经调取执法记录仪，民警执法有过错"},
+                     "screening-answer": {"text": "经甄别，系民警态度问题，已批评教育"},
+                     "screening-reject": {"reason": "不符合甄别条件"}}.get(action, {})}
+
+
+CLOSING = {
+    "closing-notice": "closing-notice", "reasonable": "reasonable", "final-review": "final-review",
+    "final-review-sign": "final-review/sign", "final-review-send-back": "final-review/send-back",
+    "termination": "termination", "termination-approve": "termination/approve",
+    "termination-reject": "termination/reject", "screening": "screening", "screening-propose": "screening/propose",
+    "screening-assign": "screening/assign", "screening-result": "screening/result",
+    "screening-decide": "screening/decide", "screening-answer": "screening/answer",
+    "screening-reject": "screening/reject",
+}
 ROUTES = {
     "sign-off": "sign-off", "return": "return", "dispatch": "dispatch", "dispatch-approve": "dispatch/approve",
     "dispatch-reject": "dispatch/reject", "response": "response", "progress": "progress", "reply": "reply",
@@ -139,7 +194,7 @@ ROUTES = {
     "extension-approve": "extension/approve", "extension-reject": "extension/reject", "rework": "rework",
     "evidence": "evidence", "suspend": "suspend", "resume": "resume", "supervise": "supervise",
     "suspend-request": "suspend/request", "suspend-approve": "suspend/approve", "suspend-reject": "suspend/reject",
-    "complex": "complex", "plan": "plan",
+    "complex": "complex", "plan": "plan", **CLOSING,
 }
 ALLOWED: dict[str, set[str]] = {
     "sign-off": {"duty"},
@@ -167,6 +222,21 @@ ALLOWED: dict[str, set[str]] = {
     "supervise": {"leader", "supervisor"},
     "complex": {"duty", "leader"},
     "plan": {"duty", "unit"},
+    "closing-notice": {"duty", "unit"},  # 000 沟通通报 三
+    "reasonable": {"duty", "unit", "unit_head", "leader"},  # 002 三(二)
+    "final-review": {"duty", "unit"},
+    "final-review-sign": {"unit_head"},  # 部门负责人 signs first (002 三(二))
+    "final-review-send-back": {"unit_head"},
+    "termination": {"duty", "unit"},  # 002 四(七)
+    "termination-approve": {"leader"},
+    "termination-reject": {"leader"},
+    "screening": {"unit"},  # 000 不满意件甄别 四: the officer asks, the office proposes, the leader signs…
+    "screening-propose": {"duty"},
+    "screening-assign": {"leader"},
+    "screening-result": {"supervisor"},
+    "screening-decide": {"leader"},
+    "screening-answer": {"duty"},
+    "screening-reject": {"leader"},
     "replay": {"duty", "admin"},
     "ack": {"duty", "leader", "supervisor"},
 }
