@@ -179,7 +179,7 @@ def retry_on_disconnect(
             sleep(pause)
             pause = min(pause * 2, 2.0)
             continue
-        log.warning("%s: database %s (%s); done on a fresh try", what,
+        log.warning("%s: database %s (%s); done on a fresh connection", what,
                     "busy" if sqlite_busy(first) else "connection lost", brief(first))
         return result
 
