@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from gateway.principal import Principal
@@ -67,6 +68,35 @@ def may_see_citizen(principal: Principal, *, platform: str, confidential: bool) 
     if confidential:
         return Role.leader in principal.roles
     return principal.has(Role.duty, Role.unit, Role.leader)
+
+
+@dataclass(frozen=True)
+class PhoneSearch:
+    """Whose stored phone numbers a caller may search by digits (issue 13, point 8).
+
+    A match on a number reveals as much as the number itself, so the search covers exactly the citizens
+    ``may_see_citizen`` shows this caller: 12389 reporters only for 督察 (001 五), citizens who asked for
+    保密 only for leaders (and 督察), others for the handling roles."""
+
+    reporters: bool
+    confidential: bool
+
+
+def phone_search(principal: Principal) -> PhoneSearch | None:
+    """The citizens whose phone this caller may search, or None when it may search none (admin)."""
+    if Role.supervisor in principal.roles:
+        return PhoneSearch(reporters=True, confidential=True)
+    if not principal.has(Role.duty, Role.unit, Role.leader):
+        return None
+    return PhoneSearch(reporters=False, confidential=Role.leader in principal.roles)
+
+
+def phone_digits(text: str | None) -> str | None:
+    """The digits of a search that looks like (part of) a phone number: 4 to 15 digits, spaces and dashes allowed."""
+    if not text:
+        return None
+    digits = text.replace(" ", "").replace("-", "")
+    return digits if digits.isdigit() and 4 <= len(digits) <= 15 else None
 
 
 def citizen_view(citizen: dict[str, Any], principal: Principal, *, platform: str) -> dict[str, Any]:

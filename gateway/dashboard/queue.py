@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from gateway.api.params import MAX_ID
 from gateway.errors import DomainError
+from gateway.privacy import PhoneSearch
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_sla import SlaTimerRecord
 from gateway.store.tickets import count_tickets, ticket_query
@@ -71,10 +72,12 @@ def _timer_state(state: str, kinds: Sequence[str] | None, now: datetime) -> Any:
     return exists(select(SlaTimerRecord.id).where(*base))
 
 
-def build_query(filters: QueueFilters, *, scope_unit: str | None, now: datetime) -> Select[Any]:
+def build_query(filters: QueueFilters, *, scope_unit: str | None, now: datetime,
+                phones: PhoneSearch | None = None) -> Select[Any]:
     """The filtered statement (no order, no paging); a unit user's scope overrides the unit filter."""
     stmt: Select[Any] = ticket_query(platform=filters.platform, status=filters.status or None,
-                                     appeal_type=filters.appeal_type, unit=scope_unit or filters.unit, q=filters.q)
+                                     appeal_type=filters.appeal_type, unit=scope_unit or filters.unit, q=filters.q,
+                                     phones=phones)
     stmt = stmt.where(TicketRecord.archived_at.is_(None))  # 月结归档 tickets leave the working queue (000 统一派单 六)
     kinds = TIMER_KINDS.get(filters.timer or "")
     if filters.timer_state:
@@ -84,9 +87,10 @@ def build_query(filters: QueueFilters, *, scope_unit: str | None, now: datetime)
     return stmt
 
 
-def queue_page(session: Session, filters: QueueFilters, *, scope_unit: str | None, now: datetime) -> QueuePage:
-    """One page of the queue."""
-    stmt = build_query(filters, scope_unit=scope_unit, now=now)
+def queue_page(session: Session, filters: QueueFilters, *, scope_unit: str | None, now: datetime,
+               phones: PhoneSearch | None = None) -> QueuePage:
+    """One page of the queue (``phones``: whose phone digits the search may match, see gateway.privacy)."""
+    stmt = build_query(filters, scope_unit=scope_unit, now=now, phones=phones)
     kinds = TIMER_KINDS.get(filters.timer or "")
     if filters.sort == "due":
         due = (select(SlaTimerRecord.ticket_id, func.min(SlaTimerRecord.due_at).label("due"))

@@ -6,10 +6,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.errors import NotFound
+from gateway.privacy import SUPERVISION_ONLY_PLATFORMS, PhoneSearch, phone_digits
 from gateway.store.tables import OutboxRecord, TicketEventRecord, TicketRecord
 
 
@@ -64,8 +65,13 @@ def ticket_query(
     appeal_type: str | None = None,
     unit: str | None = None,
     q: str | None = None,
+    phones: PhoneSearch | None = None,
 ) -> Select[TicketRecord]:
-    """A filtered ticket query (no ordering, no paging)."""
+    """A filtered ticket query (no ordering, no paging).
+
+    ``q`` matches title, content or the platform's number; when it looks like a phone number's digits and the
+    caller may search phones (``phones``, from ``gateway.privacy.phone_search``), it also matches the stored phone
+    of the citizens that caller may see — never a 12389 reporter's unless ``phones.reporters`` (001 五)."""
     stmt = select(TicketRecord)
     if platform:
         stmt = stmt.where(TicketRecord.platform == platform)
@@ -77,14 +83,26 @@ def ticket_query(
         stmt = stmt.where(TicketRecord.unit == unit)
     if q:
         like = f"%{q}%"
-        stmt = stmt.where(
-            or_(
-                TicketRecord.title.like(like),
-                TicketRecord.content.like(like),
-                TicketRecord.external_id == q,
-            )
-        )
+        matches: list[ColumnElement[bool]] = [
+            TicketRecord.title.like(like), TicketRecord.content.like(like), TicketRecord.external_id == q
+        ]
+        digits = phone_digits(q)
+        if digits is not None and phones is not None:
+            matches.append(_phone_match(digits, phones))
+        stmt = stmt.where(or_(*matches))
     return stmt
+
+
+def _phone_match(digits: str, phones: PhoneSearch) -> ColumnElement[bool]:
+    """The stored phone contains ``digits``, on tickets whose citizen the caller may see unmasked."""
+    phone = TicketRecord.citizen["phone"].as_string()
+    visible: list[ColumnElement[bool]] = [phone.like(f"%{digits}%")]
+    if not phones.reporters:
+        visible.append(TicketRecord.platform.not_in(sorted(SUPERVISION_ONLY_PLATFORMS)))
+    if not phones.confidential:
+        confidential = TicketRecord.citizen["confidential"].as_boolean()
+        visible.append(or_(confidential.is_(None), confidential.is_(False)))
+    return and_(*visible)
 
 
 def list_tickets(

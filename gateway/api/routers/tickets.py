@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from gateway.api.deps import ContainerDep, PrincipalDep, SessionDep
@@ -14,15 +15,20 @@ from gateway.api.errors import WRITE
 from gateway.api.params import Cursor, RowId, cursor_id
 from gateway.api.views import ticket_detail, ticket_summary
 from gateway.container import Container
+from gateway.errors import DomainError
 from gateway.principal import Principal
+from gateway.privacy import phone_search
 from gateway.schema import AppealType, ReplyDraft, TicketStatus
 from gateway.services import actions, replies, suspension
 from gateway.services.deadlines import deadlines_for
 from gateway.services.linking import case_view, visible_events
+from gateway.settings import Role
+from gateway.store.tables import TicketRecord
 from gateway.store.tickets import get_ticket, list_events, list_outbound, list_tickets, ticket_query
 
 router = APIRouter(prefix="/api/v1/tickets", tags=["tickets"], responses=WRITE)
 
+BATCH_MAX = 100  # tickets per batch sign-off: one page of the queue and then some
 # The deadlines a ticket shows by name (``gateway.services.deadlines``); any other name is a 422.
 TimerName = Literal["sign_off", "dispatch", "response", "first_feedback", "plan", "resolution", "supervision"]
 
@@ -32,6 +38,22 @@ class TicketPage(BaseModel):
 
     items: list[dict[str, Any]]
     next_cursor: str | None
+
+
+class BatchSignBody(BaseModel):
+    """批量签收: the tickets to sign off, each in its own transaction."""
+
+    ids: list[RowId] = Field(min_length=1, max_length=BATCH_MAX)
+
+
+class BatchOutcome(BaseModel):
+    """One ticket of a batch: signed, or why not (the others go on)."""
+
+    id: int
+    external_id: str | None
+    ok: bool
+    code: str | None = None
+    message: str | None = None
 
 
 class DispatchBody(BaseModel):
@@ -111,7 +133,8 @@ def list_queue(
     cursor: Cursor = None,
 ) -> TicketPage:
     """Newest first; filter by platform, status, appeal type, text; ``breached`` looks at ``timer``."""
-    stmt = ticket_query(platform=platform, status=status, appeal_type=appeal_type, unit=_visible(principal), q=q)
+    stmt = ticket_query(platform=platform, status=status, appeal_type=appeal_type, unit=_visible(principal), q=q,
+                        phones=phone_search(principal))
     now = container.clock()
     items: list[dict[str, Any]] = []
     before = cursor_id(cursor)
@@ -166,6 +189,32 @@ def _act(container: Container, principal: Principal, ticket_id: int, use_case: C
         ring.outbox(use_case(session, ticket_id=ticket_id, principal=principal, now=container.clock(), **kwargs))
     with container.sessions() as session:
         return _detail(container, session, principal, ticket_id)
+
+
+def sign_off_each(container: Container, principal: Principal, ids: list[int]) -> list[BatchOutcome]:
+    """签收 each ticket in its own transaction (issue 13, point 8): one that cannot be signed (already signed,
+    not found) is reported and the others are signed; each signed ticket rings its write-back as one sign-off does."""
+    principal.require(Role.duty, action="批量签收")
+    with container.sessions() as session:
+        rows = session.execute(select(TicketRecord.id, TicketRecord.external_id).where(TicketRecord.id.in_(ids)))
+        numbers = {ticket_id: external_id for ticket_id, external_id in rows}
+    outcomes: list[BatchOutcome] = []
+    for ticket_id in dict.fromkeys(ids):  # once each, in the order given
+        try:
+            with container.commit_then_ring() as (session, ring):
+                ring.outbox(actions.sign_off(session, ticket_id=ticket_id, principal=principal, now=container.clock()))
+        except DomainError as exc:
+            outcomes.append(BatchOutcome(id=ticket_id, external_id=numbers.get(ticket_id), ok=False, code=exc.code,
+                                         message=str(exc)))
+            continue
+        outcomes.append(BatchOutcome(id=ticket_id, external_id=numbers.get(ticket_id), ok=True))
+    return outcomes
+
+
+@router.post("/sign-off", summary="批量签收")
+def sign_off_batch(body: BatchSignBody, principal: PrincipalDep, container: ContainerDep) -> list[BatchOutcome]:
+    """Sign off several tickets (duty); each is its own transaction, and the answer says per ticket how it went."""
+    return sign_off_each(container, principal, body.ids)
 
 
 @router.post("/{ticket_id}/sign-off", summary="签收")
