@@ -21,7 +21,7 @@ from app.bootstrap import bootstrap
 from gateway.container import Container
 from gateway.services.signing import evidence_links
 from gateway.store.tables import OutboxRecord
-from tests.fakes import FakeAdapter, FakeMapper
+from tests.fakes import FakeAdapter, FakeMapper, actors
 from tests.integration.test_delivery_recovery import write_back
 from workers.scheduler import Scheduler
 
@@ -98,7 +98,7 @@ def test_a_claim_whose_connection_drops_is_done_on_a_fresh_connection_and_sent_o
     row_id = write_back(container.sessions, "A1", "sign")
     caplog.set_level(logging.INFO)
     cut.times = 1  # the first statement of the claim
-    container.doorbell.deliver_outbox.fn(row_id)
+    actors(container).deliver_outbox.fn(row_id)
     assert cut.cuts == 1
     assert state_of(container, row_id) == "sent" and len(adapter.sends) == 1
     one_line(caplog, f"outbox row {row_id}: claim", "database connection lost", "fresh connection")
@@ -119,7 +119,7 @@ def test_an_answer_whose_recording_loses_its_connection_is_recorded_on_a_fresh_o
             cut.times = 1
 
     event.listen(container.engine, "before_cursor_execute", count, insert=True)
-    container.doorbell.deliver_outbox.fn(row_id)
+    actors(container).deliver_outbox.fn(row_id)
     assert cut.cuts == 1
     assert state_of(container, row_id) == "sent" and len(adapter.sends) == 1  # never re-sent
     with container.sessions() as s:
@@ -151,7 +151,7 @@ def test_while_the_database_stays_away_every_worker_and_ticker_logs_one_line_and
     container, adapter, cut = stack
     row_id = write_back(container.sessions, "D1", "sign")
     scheduler = Scheduler(container)
-    bell = container.doorbell
+    bell = actors(container)
     calls: list[tuple[Callable[[], Any], str]] = [
         (lambda: bell.deliver_outbox.fn(row_id), f"outbox row {row_id}"),
         (lambda: bell.process_inbox.fn([1]), "inbox row 1"),

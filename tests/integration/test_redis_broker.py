@@ -14,7 +14,7 @@ from app.embedded import Embedded
 from gateway.services import actions, inbound
 from gateway.store.db import transaction
 from gateway.store.tables import OutboxRecord, TicketRecord
-from tests.fakes import FakeAdapter, FakeMapper, raw
+from tests.fakes import FakeAdapter, FakeMapper, actors, raw
 from workers.scheduler import Scheduler
 
 pytestmark = pytest.mark.redis
@@ -44,6 +44,8 @@ def make_container(make_settings: Callable[..., Any], sqlite_url: str) -> Iterat
 
     yield build
     for c in built:
+        if c.rings is not None:
+            c.rings.close(1.0)
         c.broker.close()
 
 
@@ -81,8 +83,9 @@ def test_a_burst_of_inbox_rows_rings_a_few_rows_per_message_and_old_single_id_me
         ids = [inbound.store_item(s, platform="fake", item=raw(f"e{n}", id=f"A{n}", version=1), source="push",
                                   now=container.clock()) or 0 for n in range(21)]
     container.doorbell.inbox(ids[:20])
-    container.doorbell.process_inbox.send(ids[20])  # rung by a gateway from before ids came in lists
-    queue = container.broker.client.lrange(f"dramatiq:{container.doorbell.process_inbox.queue_name}", 0, -1)
+    assert container.rings is not None and container.rings.wait_idle(10)  # rung from the doorbell's thread
+    actors(container).process_inbox.send(ids[20])  # rung by a gateway from before ids came in lists
+    queue = container.broker.client.lrange(f"dramatiq:{actors(container).process_inbox.queue_name}", 0, -1)
     assert len(queue) == 4  # 8 + 8 + 4 rows, and the old-style one: not one message per row
     runtime = Embedded(container, scheduler=False)
     runtime.start()
@@ -111,7 +114,9 @@ def test_a_write_back_whose_ring_was_lost_with_redis_is_still_sent_once_by_the_s
     with transaction(lost.sessions) as s:
         ids = actions.sign_off(s, ticket_id=ticket_ids(lost)[0], principal=Principal("值班员", frozenset({Role.duty})),
                                now=lost.clock())
-    lost.doorbell.outbox(ids)  # logged and swallowed: Redis is unreachable
+    lost.doorbell.outbox(ids)  # queued; the doorbell's thread finds Redis unreachable: logged, dropped, counted
+    assert lost.rings is not None and lost.rings.wait_idle(10)
+    assert lost.rings.counts().dropped["broker"] == 1 and lost.rings.counts().sent == 0
     assert outbox_states(lost) == ["pending"]
 
     healthy = make_container(redis_url, adapter)
