@@ -129,3 +129,62 @@ def test_a_write_back_whose_ring_was_lost_with_redis_is_still_sent_once_by_the_s
     finally:
         runtime.stop()
     assert [a for a, *_ in adapter.sends] == ["sign"]
+
+
+def dropped_on_metrics(client: Any, reason: str) -> float:
+    """``hotline_doorbell_dropped_total{reason=…}`` as /metrics shows it."""
+    text = client.get("/metrics").text
+    line = f'hotline_doorbell_dropped_total{{reason="{reason}"}} '
+    (value,) = [row[len(line):] for row in text.splitlines() if row.startswith(line)]
+    return float(value)
+
+
+def test_a_redis_pause_never_holds_a_sign_off_and_its_write_back_goes_out_once_redis_is_back(
+    redis_url: str, make_settings: Callable[..., Any], sqlite_url: str
+) -> None:
+    """Issue 12 point 2: ringing never blocks a request. During ``CLIENT PAUSE`` (Redis takes no writes)
+    ``POST …/sign-off`` answers at once; its ring fails in the doorbell's short socket timeout, is dropped
+    and counted on /metrics; once Redis is back the sweeper rings the row and it is sent, once."""
+    import redis
+    from fastapi.testclient import TestClient
+
+    from app.web import create_app
+    from gateway.services import processing
+    from tests.integration.test_api import DUTY, TOKENS
+
+    adapter = FakeAdapter()
+    container = bootstrap(make_settings(database_url=sqlite_url, broker_url=redis_url, api_tokens=TOKENS,
+                                        outbox={"ring_again_after_s": 1.0}, scheduler={"sweep_interval_s": 0.2}),
+                          adapters={"fake": adapter})  # type: ignore[dict-item]
+    container.mappers["fake"] = FakeMapper()
+    with transaction(container.sessions) as s:
+        row_id = inbound.store_item(s, platform="fake", item=raw("e1", id="A1", version=1), source="push",
+                                    now=container.clock())
+    with transaction(container.sessions) as s:
+        processing.process_inbox_row(s, row_id=row_id or 0, mappers=container.mappers, now=container.clock())
+    ticket_id = ticket_ids(container)[0]
+    client = TestClient(create_app(container))
+    assert client.get(f"/api/v1/tickets/{ticket_id}", headers=DUTY).status_code == 200  # warm: auth, app
+    assert dropped_on_metrics(client, "broker") == 0
+    runtime = Embedded(container)  # worker and sweeper, as `serve` runs them
+    runtime.start()
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        admin.execute_command("CLIENT", "PAUSE", 3000, "WRITE")
+        started = time.monotonic()
+        response = client.post(f"/api/v1/tickets/{ticket_id}/sign-off", headers=DUTY)
+        took = time.monotonic() - started
+        assert response.status_code == 200, response.text
+        assert took < 1.5, f"sign-off took {took:.2f}s during a 3 s Redis pause"  # a functional bound
+        print(f"sign-off during a Redis pause answered in {took * 1000:.0f} ms")
+        wait_for(lambda: dropped_on_metrics(client, "broker") >= 1, timeout=2.5)  # inside the pause
+        assert outbox_states(container) == ["pending"] and adapter.sends == []
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+        admin.close()
+    try:
+        wait_for(lambda: outbox_states(container) == ["sent"], timeout=20)  # rung again by the sweeper
+    finally:
+        runtime.stop()
+        container.close()
+    assert [a for a, *_ in adapter.sends] == ["sign"]
