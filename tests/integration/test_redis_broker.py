@@ -188,3 +188,56 @@ def test_a_redis_pause_never_holds_a_sign_off_and_its_write_back_goes_out_once_r
         runtime.stop()
         container.close()
     assert [a for a, *_ in adapter.sends] == ["sign"]
+
+
+def test_a_redis_pause_never_holds_a_webhook_push_and_the_push_is_processed_once_redis_is_back(
+    redis_url: str, make_settings: Callable[..., Any], sqlite_url: str
+) -> None:
+    """Issue 12 point 2: the webhook's committer rings after each batch; during ``CLIENT PAUSE`` that ring
+    is dropped to the sweeper instead of holding the committer, so pushes are still answered at once."""
+    import json
+
+    import redis
+    from fastapi.testclient import TestClient
+
+    from adapters.p12345_signing import signed_headers
+    from app.web import create_app
+    from tests.security.support import APP_ID, SECRET, order_envelope
+
+    container = bootstrap(make_settings(
+        database_url=sqlite_url, broker_url=redis_url, outbox={"ring_again_after_s": 1.0},
+        scheduler={"sweep_interval_s": 0.2},
+        platforms={"p12345": {"enabled": True, "app_id": APP_ID, "app_secret": SECRET,
+                              "base_url": "http://127.0.0.1:1", "poll_interval_s": 3600}},  # no pulls
+    ))
+    client = TestClient(create_app(container))
+
+    def post(n: int) -> tuple[int, float]:
+        body = json.dumps(order_envelope(event_id=f"evt-pause-{n}", order_no=f"25112210150{n:05d}",
+                                         data={"orderNo": f"25112210150{n:05d}"})).encode()
+        headers = signed_headers(APP_ID, SECRET, body, now=time.time()) | {"Content-Type": "application/json"}
+        started = time.monotonic()
+        response = client.post("/inbound/p12345", content=body, headers=headers)
+        assert response.status_code == 200 and response.json()["code"] == 0, response.text
+        return response.status_code, time.monotonic() - started
+
+    post(0)  # warm: the committer is built on the first push
+    runtime = Embedded(container)
+    runtime.start()
+    admin = redis.Redis.from_url(redis_url)
+    try:
+        wait_for(lambda: len(ticket_ids(container)) == 1)
+        admin.execute_command("CLIENT", "PAUSE", 3000, "WRITE")
+        took = [post(n)[1] for n in (1, 2, 3)]
+        assert max(took) < 1.5, f"pushes took {took} during a 3 s Redis pause"  # a functional bound
+        print("pushes during a Redis pause answered in " + ", ".join(f"{t * 1000:.0f} ms" for t in took))
+        assert container.rings is not None
+        wait_for(lambda: container.rings.counts().dropped["broker"] >= 1, timeout=2.5)  # inside the pause
+    finally:
+        admin.execute_command("CLIENT", "UNPAUSE")
+        admin.close()
+    try:
+        wait_for(lambda: len(ticket_ids(container)) == 4, timeout=20)  # rung again by the sweeper
+    finally:
+        runtime.stop()
+        container.close()
