@@ -45,4 +45,9 @@ def make_ring_broker(url: str, broker: dramatiq.Broker, *, socket_timeout_s: flo
 
     pool = redis.ConnectionPool.from_url(url, socket_timeout=socket_timeout_s,
                                          socket_connect_timeout=connect_timeout_s, retry=Retry(NoBackoff(), 0))
-    return RedisBroker(client=redis.Redis(connection_pool=pool), middleware=[])  # type: ignore[no-untyped-call]
+
+    class RingBroker(RedisBroker):
+        def close(self) -> None:
+            pool.disconnect()  # the pool was passed in, so the client would leave it open
+
+    return RingBroker(client=redis.Redis(connection_pool=pool), middleware=[])  # type: ignore[no-untyped-call]
