@@ -184,6 +184,9 @@ def test_a_redis_pause_never_holds_a_sign_off_and_its_write_back_goes_out_once_r
         admin.close()
     try:
         wait_for(lambda: outbox_states(container) == ["sent"], timeout=20)  # rung again by the sweeper
+        assert container.rings is not None and container.rings.wait_idle(5)
+        metrics = client.get("/metrics").text
+        assert "hotline_doorbell_queue_depth 0.0" in metrics and "hotline_doorbell_rings_total" in metrics
     finally:
         runtime.stop()
         container.close()
