@@ -15,11 +15,12 @@ from gateway.container import Container
 from gateway.ports import PlatformAdapter, PushVerifier
 from gateway.services.circuit import CircuitPolicy
 from gateway.services.ratelimit import PlatformPacer
+from gateway.services.ringing import RingQueue
 from gateway.settings import Settings
 from gateway.sla import runtime as sla_runtime
 from gateway.store.db import make_engine, make_session_factory, utcnow
 from workers.actors import declare
-from workers.broker import make_broker
+from workers.broker import make_broker, make_ring_broker
 
 __all__ = ["Container", "bootstrap"]
 
@@ -63,5 +64,12 @@ def bootstrap(
         clock=clock,
     )
     sla_runtime.bind(engine, settings.sla, settings.alerts)  # this deployment's deadline rules, on its engine
-    container.doorbell = declare(container.broker, container)
+    # Rings never wait for the broker (issue 12 point 2): queued, sent by one thread on a connection with
+    # short timeouts, dropped to the sweeper when it fails. The in-process broker never blocks: inline.
+    bell = declare(container.broker, container, sender=make_ring_broker(
+        settings.broker_url, container.broker, socket_timeout_s=settings.doorbell.socket_timeout_s,
+        connect_timeout_s=settings.doorbell.connect_timeout_s))
+    container.rings = RingQueue(bell, capacity=settings.doorbell.queue_size,
+                                inline=settings.broker_url.startswith("memory://"))
+    container.doorbell = container.rings
     return container

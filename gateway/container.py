@@ -27,6 +27,7 @@ from gateway.ports import Doorbell, Mapper, PlatformAdapter, PushVerifier
 from gateway.services.circuit import CircuitPolicy
 from gateway.services.group_commit import GroupCommitter
 from gateway.services.ratelimit import PlatformPacer
+from gateway.services.ringing import RingQueue
 from gateway.settings import Settings
 from gateway.store.db import transaction, utcnow
 
@@ -60,6 +61,7 @@ class Container:
     circuits: dict[str, CircuitPolicy] = field(default_factory=dict)
     pacer: PlatformPacer | None = None
     doorbell: Doorbell = field(init=False)
+    rings: RingQueue | None = None  # the doorbell's queue when it has one (bootstrap): /metrics, close()
     clock: Callable[[], datetime] = utcnow
     owner: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}")
     # Built once per process, on first use (tests may set their own):
@@ -89,8 +91,10 @@ class Container:
             committer.close()
 
     def close(self) -> None:
-        """Finish queued pushes, then release connections."""
+        """Finish queued pushes and rings, then release connections."""
         self.close_inbound()
+        if self.rings is not None:  # rings still queued go out (or are dropped) before the broker closes
+            self.rings.close(self.settings.doorbell.close_timeout_s)
         for adapter in self.adapters.values():
             adapter.close()
         self.broker.close()

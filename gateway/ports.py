@@ -113,7 +113,8 @@ class Mapper(Protocol):
 class Doorbell(Protocol):
     """Rings workers after a commit (a message carries ids only; the database holds the work).
 
-    Never raises: a lost ring costs latency, and the scheduler's sweeper rings again.
+    Never raises and never blocks the caller (issue 12 point 2): a ring is best-effort. The row is
+    committed before it is rung, so a lost ring costs latency and the scheduler's sweeper rings again.
     """
 
     def inbox(self, ids: Iterable[int]) -> None:
@@ -130,4 +131,33 @@ class Doorbell(Protocol):
 
     def alerts(self, ids: Iterable[int]) -> None:
         """Ask a worker to deliver these alert notifications to their sinks."""
+        ...
+
+
+class Bell(Protocol):
+    """The broker side of a doorbell: sends a ring now, in the caller's thread.
+
+    Unlike ``Doorbell`` it may block (up to the broker connection's timeouts) and raises when the
+    broker cannot take the message; ``gateway.services.ringing.RingQueue`` calls it from its own thread
+    and turns a failure into a counted drop. Empty id lists are never passed.
+    """
+
+    def inbox(self, ids: list[int]) -> None:
+        """Send the messages that ring these inbox rows."""
+        ...
+
+    def outbox(self, ids: list[int]) -> None:
+        """Send one message per outbox row."""
+        ...
+
+    def poll(self, platform: str) -> None:
+        """Send one pull-cycle message."""
+        ...
+
+    def alerts(self, ids: list[int]) -> None:
+        """Send one message per alert delivery."""
+        ...
+
+    def close(self) -> None:
+        """Release the connection it sends on (the broker itself is closed by its owner)."""
         ...

@@ -182,6 +182,21 @@ class SchedulerSettings(BaseModel):
     lock_ttl_s: float = Field(default=30.0, description="Leader lock lease for one scheduler process")
 
 
+class DoorbellSettings(BaseModel):
+    """Ringing workers after a commit (issue 12 point 2): best-effort, never blocking a request."""
+
+    queue_size: int = Field(
+        default=1000, ge=1,
+        description="Rings waiting for the broker in this process; a ring beyond this is dropped (the sweeper "
+                    "rings the row again) and counted on /metrics",
+    )
+    socket_timeout_s: float = Field(
+        default=0.5, gt=0, description="Redis read/write timeout for sending a ring; a slower ring is dropped")
+    connect_timeout_s: float = Field(default=0.5, gt=0, description="Redis connect timeout for sending a ring")
+    close_timeout_s: float = Field(
+        default=2.0, ge=0, description="At shutdown, how long queued rings may still be sent before they are dropped")
+
+
 class AutoSignRule(BaseModel):
     """Auto sign-off safety net for one platform (off unless enabled)."""
 
@@ -372,6 +387,7 @@ class Settings(BaseSettings):
     platforms: PlatformsSettings = Field(default_factory=PlatformsSettings)
     outbox: OutboxSettings = Field(default_factory=OutboxSettings)
     scheduler: SchedulerSettings = Field(default_factory=SchedulerSettings)
+    doorbell: DoorbellSettings = Field(default_factory=DoorbellSettings)
     linking: LinkingSettings = Field(default_factory=LinkingSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)

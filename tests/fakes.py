@@ -96,3 +96,13 @@ class FakeMapper:
 def raw(event_id: str, **data: Any) -> RawItem:
     """A raw inbox item for the fake platform."""
     return RawItem(event_id=event_id, event_type="snapshot", external_id=data.get("id"), payload=json.dumps(data))
+
+
+def actors(container: Any) -> Any:
+    """The container's actors (``workers.actors.ActorBell``), behind its doorbell's queue: call ``.fn``
+    to run one in the test's thread, ``.send`` to enqueue one directly."""
+    from workers.actors import ActorBell
+
+    bell = container.rings.bell
+    assert isinstance(bell, ActorBell)
+    return bell

@@ -1,7 +1,9 @@
 """The actors. Each takes an id, makes one service call, and rings whatever comes next.
 
 Messages are doorbells: the database is the system of record, so a lost message costs latency
-(the sweeper rings again), never work. A failed ``send`` is logged and left to the sweeper.
+(the sweeper rings again), never work. ``ActorBell`` sends them; the container's doorbell
+(``gateway.services.ringing.RingQueue``) calls it from a thread of its own, so a stalled broker never
+holds a request, and counts a failed send as a dropped ring, left to the sweeper (issue 12 point 2).
 A lost database connection (a PostgreSQL restart) is weather, not a crash: each actor runs once more
 on a fresh connection and, if the database is still away, logs one line and leaves the row to the
 sweeper — never a traceback, never Dramatiq's "unhandled exception".
@@ -10,12 +12,13 @@ sweeper — never a traceback, never Dramatiq's "unhandled exception".
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import dramatiq
+from dramatiq.actor import ActorDecorator
 
 from gateway.store.db import DatabaseUnavailable, retry_on_disconnect
 
@@ -31,41 +34,50 @@ INBOX_IDS_PER_MESSAGE = 8
 ALERT_QUEUE = "alerts"  # sink deliveries apart from platform write-backs: a slow robot never delays a reply
 
 
-@dataclass
-class Doorbell:
-    """Rings actors after a commit. Never raises: the sweeper is the safety net."""
+InboxActor = dramatiq.Actor[[list[int] | int], None]  # a bare id: rung by a gateway from before id lists
+RowActor = dramatiq.Actor[[int], None]
+PollActor = dramatiq.Actor[[str], None]
 
-    process_inbox: Any
-    deliver_outbox: Any
-    poll_platform: Any
-    deliver_alert: Any = None
 
-    def inbox(self, ids: Iterable[int]) -> None:
-        """Ask workers to process these inbox rows, a few rows per message."""
-        ids = list(ids)
-        chunks = [ids[i:i + INBOX_IDS_PER_MESSAGE] for i in range(0, len(ids), INBOX_IDS_PER_MESSAGE)]
-        self._ring(self.process_inbox, chunks)
+@dataclass(frozen=True)
+class ActorBell:
+    """The ``Bell`` (``gateway.ports``) for the actors: sends their messages now, raises if it cannot.
 
-    def outbox(self, ids: Iterable[int]) -> None:
-        """Ask a worker to deliver these outbox rows."""
-        self._ring(self.deliver_outbox, ids)
+    ``sender`` is the broker the messages are enqueued on: for Redis a client of its own with short
+    timeouts (``make_ring_broker``), so a stalled Redis fails a ring quickly instead of holding the ring
+    thread; the actors' own broker (workers consuming) keeps its defaults. ``RingQueue`` (the
+    ``Doorbell`` the container hands out) calls this from its thread and counts what fails.
+    """
+
+    process_inbox: InboxActor
+    deliver_outbox: RowActor
+    poll_platform: PollActor
+    deliver_alert: RowActor
+    sender: dramatiq.Broker
+
+    def inbox(self, ids: list[int]) -> None:
+        """Ring these inbox rows, a few rows per message."""
+        for i in range(0, len(ids), INBOX_IDS_PER_MESSAGE):
+            self.sender.enqueue(self.process_inbox.message(ids[i:i + INBOX_IDS_PER_MESSAGE]))
+
+    def outbox(self, ids: list[int]) -> None:
+        """One message per outbox row."""
+        for row_id in ids:
+            self.sender.enqueue(self.deliver_outbox.message(row_id))
 
     def poll(self, platform: str) -> None:
-        """Ask a worker to run one pull cycle."""
-        self._ring(self.poll_platform, [platform])
+        """One pull cycle."""
+        self.sender.enqueue(self.poll_platform.message(platform))
 
-    def alerts(self, ids: Iterable[int]) -> None:
-        """Ask a worker to deliver these alert notifications to their sinks."""
-        if self.deliver_alert is not None:
-            self._ring(self.deliver_alert, ids)
+    def alerts(self, ids: list[int]) -> None:
+        """One message per alert delivery."""
+        for delivery_id in ids:
+            self.sender.enqueue(self.deliver_alert.message(delivery_id))
 
-    @staticmethod
-    def _ring(actor: Any, args: Iterable[Any]) -> None:
-        for arg in args:
-            try:
-                actor.send(arg)
-            except Exception as exc:  # broker down: the row is safe in the DB; the sweeper re-rings
-                log.warning("could not ring %s(%s): %s", actor.actor_name, arg, exc)
+    def close(self) -> None:
+        """Close the sending broker when it is not the actors' own (that one is closed by the container)."""
+        if self.sender is not self.process_inbox.broker:
+            self.sender.close()
 
 
 def weathered(what: str, work: Callable[[], object]) -> None:
@@ -77,8 +89,9 @@ def weathered(what: str, work: Callable[[], object]) -> None:
         log.warning("%s; left to the sweeper", exc)
 
 
-def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
-    """Declare the actors on ``broker`` (never at import time) and return the doorbell for them."""
+def declare(broker: dramatiq.Broker, container: Container, *, sender: dramatiq.Broker | None = None) -> ActorBell:
+    """Declare the actors on ``broker`` (never at import time) and return the bell that sends to them
+    (through ``sender``, the actors' own broker unless given)."""
     from workers import handlers
 
     def process_inbox(row_ids: list[int] | int) -> None:
@@ -102,12 +115,13 @@ def declare(broker: dramatiq.Broker, container: Container) -> Doorbell:
     def deliver_alert(delivery_id: int) -> None:
         weathered(f"alert delivery {delivery_id}", lambda: handlers.handle_delivery(container, delivery_id))
 
-    def make(name: str, queue: str = QUEUE) -> Any:
+    def make(name: str, queue: str = QUEUE) -> ActorDecorator:
         return dramatiq.actor(actor_name=name, broker=broker, queue_name=queue)
 
-    return Doorbell(
+    return ActorBell(
         process_inbox=make("process_inbox")(process_inbox),
         deliver_outbox=make("deliver_outbox")(deliver_outbox),
         poll_platform=make("poll_platform")(poll_platform),
         deliver_alert=make("deliver_alert", ALERT_QUEUE)(deliver_alert),
+        sender=sender or broker,
     )

@@ -13,9 +13,12 @@ from sqlalchemy.exc import DataError, NoResultFound, StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.errors import DomainError, NotFound
+from gateway.store.db import DatabaseUnavailable, brief, transient
 
 log = logging.getLogger(__name__)
 REFUSED_MESSAGE = "请求中的数据无法保存（超长、含 NUL 或无效字符、数值越界）(a value cannot be stored)"
+UNAVAILABLE_MESSAGE = "数据库暂时不可用，请稍后重试 (database temporarily unavailable; retry shortly)"
+RETRY_AFTER_S = 5  # a PostgreSQL restart or failover takes seconds
 
 
 class ErrorDetail(BaseModel):
@@ -84,7 +87,21 @@ def install(app: FastAPI) -> None:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         return error_response(500, "internal_error", "服务内部错误，请稍后重试 (internal error)")
 
+    async def _unavailable(request: Request, exc: Exception) -> Response:
+        # The database connection was lost (a PostgreSQL restart or failover; issue 12, "API returns 500
+        # during a PostgreSQL restart") or SQLite was busy: weather, not a bug. The request's transaction
+        # was rolled back (cut during its commit, its outcome is in doubt, as with any lost answer): 503
+        # with Retry-After tells the caller to try again shortly; one log line, no traceback.
+        log.warning("database unavailable on %s %s (%s); answered 503", request.method, request.url.path,
+                    brief(exc))
+        domain = DomainError(UNAVAILABLE_MESSAGE, code="database_unavailable", status=503)
+        response: Response = await request.app.exception_handlers[DomainError](request, domain)
+        response.headers["Retry-After"] = str(RETRY_AFTER_S)
+        return response
+
     async def _refused(request: Request, exc: Exception) -> Response:
+        if transient(exc):
+            return await _unavailable(request, exc)
         # A value of the request the database cannot hold (a number past 64 bits, NUL, a lone
         # surrogate, text longer than its column) that no validation caught first: the caller's
         # fault, so 422 in the shape of the path (the dashboard renders it as a page).
@@ -100,4 +117,5 @@ def install(app: FastAPI) -> None:
 
     for kind in (StatementError, OverflowError, UnicodeError):
         app.add_exception_handler(kind, _refused)
+    app.add_exception_handler(DatabaseUnavailable, _unavailable)
     app.add_exception_handler(NoResultFound, _no_row)

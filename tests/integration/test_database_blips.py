@@ -20,8 +20,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from app.bootstrap import bootstrap
 from gateway.container import Container
 from gateway.services.signing import evidence_links
-from gateway.store.tables import OutboxRecord
-from tests.fakes import FakeAdapter, FakeMapper
+from gateway.store.tables import OutboxRecord, TicketRecord
+from tests.fakes import FakeAdapter, FakeMapper, actors
 from tests.integration.test_delivery_recovery import write_back
 from workers.scheduler import Scheduler
 
@@ -29,17 +29,19 @@ MARK = "simulated: connection to the database lost"
 
 
 class Cut:
-    """Cuts the gateway's database connection under its next ``times`` statements."""
+    """Cuts the gateway's database connection under its next ``times`` statements (those containing
+    ``only``, when set)."""
 
     def __init__(self, engine: Engine, db_url: str) -> None:
         self.times = 0
         self.cuts = 0
+        self.only: str | None = None
         self.admin = create_engine(db_url, isolation_level="AUTOCOMMIT") if db_url.startswith("postgresql") else None
         event.listen(engine, "before_cursor_execute", self._before)
         event.listen(engine, "handle_error", self._flag)
 
     def _before(self, conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        if self.times <= 0:
+        if self.times <= 0 or (self.only is not None and self.only not in statement):
             return
         self.times -= 1
         self.cuts += 1
@@ -98,7 +100,7 @@ def test_a_claim_whose_connection_drops_is_done_on_a_fresh_connection_and_sent_o
     row_id = write_back(container.sessions, "A1", "sign")
     caplog.set_level(logging.INFO)
     cut.times = 1  # the first statement of the claim
-    container.doorbell.deliver_outbox.fn(row_id)
+    actors(container).deliver_outbox.fn(row_id)
     assert cut.cuts == 1
     assert state_of(container, row_id) == "sent" and len(adapter.sends) == 1
     one_line(caplog, f"outbox row {row_id}: claim", "database connection lost", "fresh connection")
@@ -119,7 +121,7 @@ def test_an_answer_whose_recording_loses_its_connection_is_recorded_on_a_fresh_o
             cut.times = 1
 
     event.listen(container.engine, "before_cursor_execute", count, insert=True)
-    container.doorbell.deliver_outbox.fn(row_id)
+    actors(container).deliver_outbox.fn(row_id)
     assert cut.cuts == 1
     assert state_of(container, row_id) == "sent" and len(adapter.sends) == 1  # never re-sent
     with container.sessions() as s:
@@ -151,7 +153,7 @@ def test_while_the_database_stays_away_every_worker_and_ticker_logs_one_line_and
     container, adapter, cut = stack
     row_id = write_back(container.sessions, "D1", "sign")
     scheduler = Scheduler(container)
-    bell = container.doorbell
+    bell = actors(container)
     calls: list[tuple[Callable[[], Any], str]] = [
         (lambda: bell.deliver_outbox.fn(row_id), f"outbox row {row_id}"),
         (lambda: bell.process_inbox.fn([1]), "inbox row 1"),
@@ -171,3 +173,46 @@ def test_while_the_database_stays_away_every_worker_and_ticker_logs_one_line_and
     assert scheduler.tick()["outbox"] == 1
     bell.deliver_outbox.fn(row_id)
     assert state_of(container, row_id) == "sent" and len(adapter.sends) == 1
+
+
+def test_an_api_request_whose_database_connection_is_lost_answers_503_with_retry_after_not_500(
+    db_url: str, make_settings: Callable[..., Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 12, "API returns 500 during a PostgreSQL restart": a lost connection is weather, so the API
+    answers 503 in its error shape with a Chinese message and ``Retry-After``, logs one line, and the
+    repeated request succeeds once the database is back."""
+    from fastapi.testclient import TestClient
+
+    from app.web import create_app
+    from tests.integration.test_api import DUTY, TOKENS
+    from tests.integration.test_pipeline_store import ingest
+
+    container = bootstrap(make_settings(database_url=db_url, api_tokens=TOKENS), adapters={"fake": FakeAdapter()})  # type: ignore[dict-item]
+    container.mappers["fake"] = FakeMapper()
+    ingest(container.sessions, "e-E1", id="E1", version=1)
+    with container.sessions() as s:
+        ticket_id = s.query(TicketRecord.id).one()[0]
+    cut = Cut(container.engine, db_url)
+    client = TestClient(create_app(container), raise_server_exceptions=False)
+    try:
+        caplog.set_level(logging.INFO)
+        # The request's read of the ticket meets a dead connection (on SQLite a cut BEGIN is retried by
+        # SQLAlchemy itself, as a connection found dead at checkout is).
+        cut.only, cut.times = "FROM tickets", 1
+        response = client.post(f"/api/v1/tickets/{ticket_id}/sign-off", headers=DUTY)
+        assert cut.cuts == 1
+        assert response.status_code == 503, response.text
+        assert response.headers["Retry-After"] == "5"
+        error = response.json()["error"]
+        assert error["code"] == "database_unavailable" and "数据库暂时不可用" in error["message"]
+        one_line(caplog, "database unavailable", f"/api/v1/tickets/{ticket_id}/sign-off", "503")
+        with container.sessions() as s:  # rolled back: nothing half-done
+            assert s.query(OutboxRecord).count() == 0
+        # The database is back: the same request, repeated, goes through once.
+        assert client.post(f"/api/v1/tickets/{ticket_id}/sign-off", headers=DUTY).status_code == 200
+        with container.sessions() as s:
+            assert [r.action for r in s.query(OutboxRecord)] == ["sign"]
+    finally:
+        container.close()
+        if cut.admin is not None:
+            cut.admin.dispose()
