@@ -302,16 +302,16 @@ def flash_of(page: str) -> tuple[str, str, str, dict[str, Any]]:
 
 def test_a_refused_upload_names_its_form_and_keeps_what_was_typed(container: Container) -> None:
     ticket_id = add_ticket(container, "E-1")
-    unit = as_user(container, "duty")
+    duty = as_user(container, "duty")
     url = f"/dashboard/tickets/{ticket_id}"
-    sent = unit.client.post(f"{url}/evidence", data={"csrf_token": unit.csrf, "note": "整改前照片（现场）"},
+    sent = duty.client.post(f"{url}/evidence", data={"csrf_token": duty.csrf, "note": "整改前照片（现场）"},
                             files={"file": ("病毒.exe", b"MZ\x90\x00" + b"\x00" * 64, "application/octet-stream")},
                             follow_redirects=False)
     assert sent.status_code == 303 and sent.headers["location"].endswith(f"{url}#evidence")
-    kind, form, text, values = flash_of(unit.get(url).text)
+    kind, form, text, values = flash_of(duty.get(url).text)
     assert (kind, form) == ("error", f"{url}/evidence") and text.startswith("不支持的文件类型")
     assert values == {"note": "整改前照片（现场）"}  # the file is not echoed, nor the CSRF token
-    assert 'id="flash"' not in unit.get(url).text  # shown once
+    assert 'id="flash"' not in duty.get(url).text  # shown once
 
 
 def test_a_form_refused_by_validation_keeps_its_text_and_says_which_form(container: Container) -> None:
