@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a check
 
 from gateway.principal import Principal
 from gateway.services import archive
-from gateway.settings import Role
+from gateway.settings import AlertSettings, Role, SlaSettings
+from gateway.sla import runtime as sla_runtime
 from gateway.store.db import make_engine, make_session_factory, transaction
 from gateway.store.migrate import upgrade
 from gateway.store.tables import TicketEventRecord, TicketRecord
@@ -35,6 +36,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         engine = make_engine(f"sqlite:///{tmp}/bench.db")
         upgrade(engine)
+        sla_runtime.bind(engine, SlaSettings(), AlertSettings())  # the default rules, as bootstrap binds them
         sessions = make_session_factory(engine)
         with transaction(sessions) as s:
             for n in range(args.tickets):

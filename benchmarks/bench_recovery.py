@@ -46,7 +46,8 @@ from gateway.ports import Lookup, SendResult  # noqa: E402
 from gateway.services import delivery, inbound, processing  # noqa: E402
 from gateway.services.circuit import CircuitPolicy  # noqa: E402
 from gateway.services.ratelimit import PlatformPacer  # noqa: E402
-from gateway.settings import OutboxSettings, P12345Settings  # noqa: E402
+from gateway.settings import AlertSettings, OutboxSettings, P12345Settings, SlaSettings  # noqa: E402  # noqa: E402
+from gateway.sla import runtime as sla_runtime  # noqa: E402
 from gateway.store import outbox  # noqa: E402
 from gateway.store.db import make_engine, make_session_factory, transaction, utcnow  # noqa: E402
 from gateway.store.migrate import upgrade  # noqa: E402
@@ -258,6 +259,7 @@ def main() -> None:
     args.dialect = url.split(":", 1)[0].split("+", 1)[0]
     engine = make_engine(url)
     upgrade(engine)
+    sla_runtime.bind(engine, SlaSettings(), AlertSettings())  # the default rules, as bootstrap binds them
     sessions = make_session_factory(engine)
     with sessions() as s:
         if s.scalar(select(func.count()).select_from(OutboxRecord)):

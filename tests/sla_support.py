@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.schema import NoticeKind, TicketNotice
 from gateway.services import processing
 from gateway.services.lifecycle import ticket_changed
-from gateway.store.db import transaction
+from gateway.settings import AlertSettings, SlaSettings
+from gateway.sla import runtime as sla_runtime
+from gateway.store.db import make_engine, transaction
 from gateway.store.tables import TicketRecord
 from gateway.store.tables_sla import AlertRecord, SlaTimerEventRecord, SlaTimerRecord
 from gateway.store.tickets import add_event
@@ -22,6 +24,16 @@ from gateway.store.tickets import add_event
 SH = ZoneInfo("Asia/Shanghai")
 CALENDAR_2027 = Path(__file__).parent / "fixtures" / "calendar" / "2027_test.json"
 _numbers = itertools.count(1)
+
+
+def bound_engine(url: str, sla: SlaSettings | None = None, **kwargs: Any) -> Engine:
+    """An engine with deadline rules bound, as the composition root binds them (app/bootstrap.py).
+
+    Tests that build an engine themselves say which rules they run under; by default the regulation
+    defaults (SlaSettings()). An unbound engine raises SlaNotBound (issue 14)."""
+    engine = make_engine(url, **kwargs)
+    sla_runtime.bind(engine, sla or SlaSettings(), AlertSettings())
+    return engine
 
 
 def sh(y: int, m: int, d: int, hh: int = 0, mm: int = 0, ss: int = 0) -> datetime:

@@ -174,17 +174,24 @@ def _signer(ticket: TicketRecord, record: ApprovalRecord, principal: Principal, 
         raise Forbidden("三级签字须由不同的人，且不能是填表人（四眼原则）(four eyes: three different signers)")
 
 
-def sign_final_review(
-    session: Session, *, ticket_id: int, principal: Principal, now: datetime, note: str = ""
-) -> list[int]:
-    """One signature of the three, in order: 部门负责人, 分管局领导, 旗局主要领导 (002 三(二))."""
-    principal.require(Role.unit_head, Role.leader, action="签署三级结案终审表")
+def _turn(session: Session, ticket_id: int, principal: Principal
+          ) -> tuple[TicketRecord, ApprovalRecord, tuple[str, str]]:
+    """The form waiting for a signature and the step it waits for, when ``principal`` may act on it."""
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = final_review(session, ticket=ticket)
     step = None if record is None else next_step(record)
     if record is None or step is None:
         raise DomainError("没有待签字的三级结案终审表 (no form waiting for a signature)", code="invalid_state")
     _signer(ticket, record, principal, step[0])
+    return ticket, record, step
+
+
+def sign_final_review(
+    session: Session, *, ticket_id: int, principal: Principal, now: datetime, note: str = ""
+) -> list[int]:
+    """One signature of the three, in order: 部门负责人, 分管局领导, 旗局主要领导 (002 三(二))."""
+    principal.require(Role.unit_head, Role.leader, action="签署三级结案终审表")
+    ticket, record, step = _turn(session, ticket_id, principal)
     signatures = [*record.detail.get("signatures", []),
                   {"step": step[0], "title": step[1], "by": principal.name, "at": now.isoformat(), "note": note}]
     record.detail = {**record.detail, "signatures": signatures}
@@ -203,12 +210,7 @@ def send_back_final_review(
 ) -> list[int]:
     """The signer whose turn it is refuses the form; the unit writes a new one."""
     principal.require(Role.unit_head, Role.leader, action="退回三级结案终审表")
-    ticket = get_ticket(session, ticket_id, for_update=True)
-    record = final_review(session, ticket=ticket)
-    step = None if record is None else next_step(record)
-    if record is None or step is None:
-        raise DomainError("没有待签字的三级结案终审表 (no form waiting for a signature)", code="invalid_state")
-    _signer(ticket, record, principal, step[0])
+    ticket, record, step = _turn(session, ticket_id, principal)
     record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
     add_event(session, ticket=ticket, actor=principal.name, kind="final_review_sent_back", at=now, step=step[0],
               reason=reason, approval_id=record.id)

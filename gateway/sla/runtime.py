@@ -1,7 +1,9 @@
 """Per-process SLA state for one database: settings, the cached working calendar, wake-ups.
 
 The lifecycle hook only gets a session, so the SLA configuration is found through the session's
-engine: ``bind`` attaches a container's settings to its engine; an unbound engine gets the defaults.
+engine: ``bind`` attaches a container's settings to its engine (done once, in the composition root).
+An engine nobody bound is an error (``SlaNotBound``), never silently the default rules: a process that
+forgot to bind would otherwise count deadlines under another bureau's profile (issue 14).
 The calendar is cached per engine and rebuilt when the ``calendar`` counter's token changes, so a
 year loaded by another process is used here from the next transaction on.
 """
@@ -107,13 +109,20 @@ def bind(engine: Engine, sla: SlaSettings, alerts: AlertSettings) -> SlaRuntime:
         return runtime
 
 
+class SlaNotBound(RuntimeError):
+    """Deadline rules were asked of an engine that no composition root bound (a wiring bug)."""
+
+
 def runtime_for_engine(engine: Engine) -> SlaRuntime:
-    """The runtime bound to ``engine``, or one with default settings."""
+    """The runtime bound to ``engine``; an unbound engine raises ``SlaNotBound``."""
     with _GUARD:
         runtime = _RUNTIMES.get(engine)
-        if runtime is None:
-            runtime = _RUNTIMES[engine] = SlaRuntime()
-        return runtime
+    if runtime is None:
+        raise SlaNotBound(
+            f"no SLA settings bound to engine {engine.url.render_as_string(hide_password=True)}: "
+            "call gateway.sla.runtime.bind(engine, settings.sla, settings.alerts) where the engine is built"
+        )
+    return runtime
 
 
 def runtime_for(session: Session) -> SlaRuntime:

@@ -19,10 +19,11 @@ from gateway.services.circuit import CircuitPolicy
 from gateway.settings import OutboxSettings
 from gateway.store import liveness as liveness_store
 from gateway.store import outbox
-from gateway.store.db import make_engine, make_session_factory, transaction
+from gateway.store.db import make_session_factory, transaction
 from gateway.store.tables import OutboxRecord, TicketRecord, WorkerHeartbeatRecord
 from tests.fakes import FakeAdapter, FakeMapper
 from tests.integration.test_pipeline_store import ingest
+from tests.sla_support import bound_engine
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 POLICY = OutboxSettings(backoff_base_s=10, backoff_max_s=900, lease_s=60)
@@ -31,7 +32,7 @@ BREAKER = {"fake": CircuitPolicy(failure_threshold=2, reset_s=30)}
 
 @pytest.fixture
 def sessions(db_url: str) -> sessionmaker[Session]:
-    return make_session_factory(make_engine(db_url))
+    return make_session_factory(bound_engine(db_url))
 
 
 @pytest.fixture(autouse=True)

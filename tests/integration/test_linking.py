@@ -13,9 +13,10 @@ from gateway.principal import Principal
 from gateway.services import actions, inbound, processing
 from gateway.services.linking import citizen_key, similarity
 from gateway.settings import Role
-from gateway.store.db import make_engine, make_session_factory, transaction
+from gateway.store.db import make_session_factory, transaction
 from gateway.store.tables import CaseRecord, TicketRecord
 from tests.fakes import FakeMapper, raw
+from tests.sla_support import bound_engine
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 DUTY = Principal("值班员甲", frozenset({Role.duty}))
@@ -25,7 +26,7 @@ COMPLAINT = "小区门口夜间施工噪音严重，影响休息，希望派出�
 
 @pytest.fixture
 def sessions(db_url: str) -> sessionmaker[Session]:
-    return make_session_factory(make_engine(db_url))
+    return make_session_factory(bound_engine(db_url))
 
 
 def ingest(sessions: sessionmaker[Session], event_id: str, **data: Any) -> TicketRecord:

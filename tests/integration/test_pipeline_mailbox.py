@@ -17,9 +17,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.ports import RawItem
 from gateway.services import inbound, processing
-from gateway.store.db import make_engine, make_session_factory, transaction
+from gateway.store.db import make_session_factory, transaction
 from gateway.store.tables import InboxRecord, TicketRecord
 from mappers.mailbox import MailboxMapper
+from tests.sla_support import bound_engine
 
 NOW = datetime(2025, 12, 7, 2, 0, tzinfo=UTC)
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "mailbox"
@@ -29,7 +30,7 @@ MAPPERS = {"mailbox": MailboxMapper()}
 @pytest.fixture
 def sessions(db_url: str) -> sessionmaker[Session]:
     # Runs on PostgreSQL too: epoch-ms versions need tickets.source_version to be BIGINT.
-    return make_session_factory(make_engine(db_url))
+    return make_session_factory(bound_engine(db_url))
 
 
 def letter_item(name: str, event_type: str = "letter.snapshot") -> RawItem:

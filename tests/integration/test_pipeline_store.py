@@ -16,9 +16,10 @@ from gateway.schema import ReplyDraft
 from gateway.services import actions, delivery, inbound, processing
 from gateway.settings import OutboxSettings, Role
 from gateway.store import outbox
-from gateway.store.db import make_engine, make_session_factory, transaction
+from gateway.store.db import make_session_factory, transaction
 from gateway.store.tables import InboxRecord, OutboxRecord, TicketEventRecord, TicketRecord
 from tests.fakes import FakeAdapter, FakeMapper, raw
+from tests.sla_support import bound_engine
 
 NOW = datetime(2026, 11, 20, 2, 0, tzinfo=UTC)
 DUTY = Principal("值班员甲", frozenset({Role.duty}))
@@ -29,7 +30,7 @@ POLICY = OutboxSettings(backoff_base_s=1, backoff_max_s=60, lease_s=30)
 
 @pytest.fixture
 def sessions(db_url: str) -> sessionmaker[Session]:
-    return make_session_factory(make_engine(db_url))
+    return make_session_factory(bound_engine(db_url))
 
 
 def ingest(sessions: sessionmaker[Session], event_id: str, **data: Any) -> int | None:

@@ -29,7 +29,7 @@ from gateway.store.tables import OutboxRecord
 from gateway.store.tables_sla import SlaAuditRecord
 from tests.integration.dashboard_support import Browser, build_container, token
 from tests.integration.dashboard_support import cheap_hashes as cheap_hashes
-from tests.sla_support import alerts, new_ticket, notice, sh, timer_events, timers, utc
+from tests.sla_support import alerts, bound_engine, new_ticket, notice, sh, timer_events, timers, utc
 
 DUTY = Principal("值班员甲", frozenset({Role.duty}))
 UNIT = Principal("承办人乙", frozenset({Role.unit}), unit="城关派出所")
@@ -117,7 +117,7 @@ def test_the_response_clock_starts_when_the_dispatch_takes_effect_and_a_draft_do
 def test_a_dispatch_to_another_unit_before_the_first_contact_gives_the_new_unit_its_window_002_四二(
     db_url: str,
 ) -> None:
-    sessions = make_session_factory(make_engine(db_url))
+    sessions = make_session_factory(bound_engine(db_url))
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 20, 9))
     act(sessions, actions.sign_off, tid, sh(2026, 11, 20, 9, 30), principal=DUTY)
     act(sessions, actions.dispatch, tid, sh(2026, 11, 20, 9, 40), principal=LEADER, unit="城关派出所")
@@ -131,7 +131,7 @@ def test_a_dispatch_to_another_unit_before_the_first_contact_gives_the_new_unit_
 def test_the_dispatch_deadline_is_nine_the_next_working_day_and_alerts_like_the_others_000_统一派单_二(
     db_url: str,
 ) -> None:
-    sessions = make_session_factory(make_engine(db_url))
+    sessions = make_session_factory(bound_engine(db_url))
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 20, 10))  # Friday: Saturday rests, so Monday 9:00
     dispatch = timers(sessions, tid)["dispatch"]
     assert dispatch.due_at == utc(sh(2026, 11, 23, 9)) and dispatch.rule == "000 统一派单 二"
@@ -150,7 +150,7 @@ def test_a_proposed_dispatch_meets_neither_the_dispatch_nor_starts_the_response_
 ) -> None:
     # 000 统一派单 二: 经分管局领导审阅后…于第二日9时前进行派单 — the leader's review comes before the dispatch and
     # both fall within the time; 002 四(二): the unit's 2 hours run from when it receives the order.
-    sessions = make_session_factory(make_engine(db_url))
+    sessions = make_session_factory(bound_engine(db_url))
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 20, 10))  # Friday: dispatch due Monday 9:00
     act(sessions, actions.sign_off, tid, sh(2026, 11, 20, 11), principal=DUTY)
     act(sessions, actions.dispatch, tid, sh(2026, 11, 23, 8, 30), principal=DUTY, unit="城关派出所",
@@ -203,7 +203,7 @@ def test_a_12389_extension_needs_the_written_progress_report_001_四三(
 def test_a_platform_supervision_with_a_reply_time_is_a_timer_that_alerts_and_binds_000_限时办结_二(
     db_url: str,
 ) -> None:
-    sessions = make_session_factory(make_engine(db_url))
+    sessions = make_session_factory(bound_engine(db_url))
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 16, 9))  # our limit: Monday 23rd
     notice(sessions, tid, "supervised", sh(2026, 11, 17, 9), supervise_no="DB-1", level="platform",
            note="请加快办理", reply_by="2026-11-19T18:00:00+08:00")
@@ -272,7 +272,7 @@ def test_profile_002_gives_12345_the_three_137_timers_002_工作要求二(db_url
 
 
 def test_marking_complex_after_the_deadline_passed_is_refused_000_限时办结_一(db_url: str) -> None:
-    sessions = make_session_factory(make_engine(db_url))
+    sessions = make_session_factory(bound_engine(db_url))
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 16, 9), appeal_type="consultation")
     with pytest.raises(Exception, match="办结期限已过"):
         act(sessions, oversight.mark_complex, tid, sh(2026, 11, 17, 9), principal=LEADER, complex_=True,
@@ -283,7 +283,7 @@ def test_marking_complex_after_the_deadline_passed_is_refused_000_限时办结_�
 
 
 def test_a_change_of_profile_recomputes_every_open_deadline_audited(db_url: str) -> None:
-    sessions = make_session_factory(make_engine(db_url))
+    sessions = make_session_factory(bound_engine(db_url))
     tid = new_ticket(sessions, issued_at=sh(2026, 11, 16, 10), platform_due_at=sh(2026, 11, 30, 18))
     with transaction(sessions) as s:
         record_policy(s, policy=SlaSettings(), now=sh(2026, 11, 16, 10))

@@ -18,10 +18,10 @@ from app.web import create_app
 from gateway.sla.calendar_store import calendar_token
 from gateway.sla.engine import Rings, SlaEngine
 from gateway.sla.runtime import SlaRuntime, runtime_for_engine
-from gateway.store.db import make_engine, make_session_factory
+from gateway.store.db import make_session_factory
 from gateway.store.tables_sla import SlaAuditRecord
 from tests.fakes import FakeAdapter
-from tests.sla_support import CALENDAR_2027, new_ticket, sh, timer_events, timers, utc
+from tests.sla_support import CALENDAR_2027, bound_engine, new_ticket, sh, timer_events, timers, utc
 
 NOW = sh(2026, 11, 22, 10)
 ROOT = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def test_loading_a_year_is_admin_only_validated_recomputes_open_deadlines_and_is
 
 def test_another_process_picks_up_a_loaded_year_on_its_next_transaction(client: TestClient, db_url: str) -> None:
     other = SlaRuntime()  # stands for a worker process with its own cache
-    sessions = make_session_factory(make_engine(db_url))
+    sessions = make_session_factory(bound_engine(db_url))
     with sessions() as s:
         assert other.calendar(s).year(2027) is None
     client.post("/api/v1/calendar/years", json=YEAR_2027, headers=ADMIN)

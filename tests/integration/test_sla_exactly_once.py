@@ -22,7 +22,7 @@ from gateway.sla import runtime as sla_runtime
 from gateway.sla.engine import Rings, SlaEngine
 from gateway.store.db import make_engine, make_session_factory
 from gateway.store.tables_sla import AlertDeliveryRecord, AlertRecord
-from tests.sla_support import new_ticket, sh
+from tests.sla_support import bound_engine, new_ticket, sh
 
 pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,7 +41,7 @@ def engine_for(url: str, *, batch: int = 7, before_commit: object = None) -> Sla
 
 @pytest.fixture
 def sessions(pg_url: str) -> sessionmaker[Session]:
-    s = make_session_factory(make_engine(pg_url))
+    s = make_session_factory(bound_engine(pg_url))
     for _ in range(TICKETS):
         new_ticket(s, issued_at=sh(2026, 11, 20, 9))
     return s

@@ -15,11 +15,11 @@ from gateway.services.deadlines import ticket_deadlines
 from gateway.services.lifecycle import ticket_changed
 from gateway.settings import OutboxSettings, Role
 from gateway.store import outbox
-from gateway.store.db import make_engine, make_session_factory, transaction
+from gateway.store.db import make_session_factory, transaction
 from gateway.store.tables import OutboxRecord, TicketRecord
 from gateway.store.tables_sla import SlaTimerEventRecord, SlaTimerRecord
 from tests.fakes import FakeAdapter, FakeMapper
-from tests.sla_support import new_ticket, notice, sh, timer_events, timers, utc
+from tests.sla_support import bound_engine, new_ticket, notice, sh, timer_events, timers, utc
 
 DUTY = Principal("值班员甲", frozenset({Role.duty}))
 UNIT = Principal("承办人乙", frozenset({Role.unit}), "城关派出所")
@@ -30,7 +30,7 @@ REPLY = ReplyDraft(is_true="属实", investigation="经民警现场核查，反�
 
 @pytest.fixture
 def sessions(db_url: str) -> sessionmaker[Session]:
-    return make_session_factory(make_engine(db_url))
+    return make_session_factory(bound_engine(db_url))
 
 
 def act(sessions: sessionmaker[Session], use_case: object, ticket_id: int, at: object, **kw: object) -> list[int]:

@@ -11,8 +11,8 @@ from gateway.errors import DomainError, Forbidden
 from gateway.principal import Principal
 from gateway.services import actions, suspension
 from gateway.settings import Role
-from gateway.store.db import make_engine, make_session_factory, transaction
-from tests.sla_support import new_ticket, sh, timers
+from gateway.store.db import make_session_factory, transaction
+from tests.sla_support import bound_engine, new_ticket, sh, timers
 
 DUTY = Principal("值班员甲", frozenset({Role.duty}))
 LEADER = Principal("分管领导丙", frozenset({Role.leader}))
@@ -21,7 +21,7 @@ RULE = {"reason_code": 5, "note": "需公安、住建多部门联动办理", "ch
 
 @pytest.fixture
 def sessions(db_url: str) -> sessionmaker[Session]:
-    return make_session_factory(make_engine(db_url))
+    return make_session_factory(bound_engine(db_url))
 
 
 def signed(sessions: sessionmaker[Session]) -> int:
