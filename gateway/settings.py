@@ -278,6 +278,10 @@ class AlertSettings(BaseModel):
         default=1800.0, description="Escalate an unacknowledged breach to the leaders after this long"
     )
     group_max_lines: int = Field(default=20, description="Most alerts grouped into one robot message or email")
+    digest_threshold: int = Field(
+        default=5, ge=1, description="More alerts than this to one sink within digest_window_s are sent as one "
+        "digest message (counts by kind and unit) instead of one message each")
+    digest_window_s: float = Field(default=60.0, gt=0, description="The window in which alerts count towards a digest")
     webhooks: list[WebhookSinkSettings] = Field(default_factory=list, description="JSON list of robot webhooks")
     email: EmailSinkSettings = Field(default_factory=EmailSinkSettings)
     delivery_lease_s: float = Field(default=60.0, description="How long a worker owns a claimed delivery")

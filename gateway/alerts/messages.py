@@ -6,6 +6,7 @@ title, content or citizen (RULES.md §5: nothing of a ticket may leak to chat to
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta
 
 from gateway.catalogue import label
@@ -100,3 +101,28 @@ def auto_signed_message(platform: str, external_id: str, due_at: datetime, befor
         f"【{TITLES['auto_signed']}】{_ticket(platform, external_id)}距签收期限不足{remaining(before)}仍无人签收"
         f"或退回，系统已自动签收（期限{_deadline(due_at)}），请尽快派单"
     )
+
+
+DIGEST_KINDS = {"warning": "即将超时", "breach": "已超时", "repeat": "超时未处理提醒", "escalation": "超时升级",
+                "calendar_missing": "日历缺失", "auto_signed": "自动签收"}
+
+
+def digest_title(count: int, in_window: int, window_s: float) -> str:
+    """The heading of a digest: how many alerts it stands for, and how many the window saw."""
+    seconds = int(window_s)
+    return f"SLA告警汇总 {count} 条（{seconds}秒内共 {in_window} 条）"
+
+
+def digest_lines(counts: Counter[tuple[str, int | None, str | None]]) -> list[str]:
+    """One line per kind (and threshold) and unit with its count, most first; never a ticket or its text.
+
+    RULES.md §5: nothing of a ticket may leak to chat tools — a digest names kinds and units only.
+    """
+    lines = []
+    for (kind, threshold, unit), n in sorted(counts.items(), key=lambda item: (-item[1], str(item[0]))):
+        what = DIGEST_KINDS.get(kind, kind)
+        if kind == "warning" and threshold:
+            what += f"（已过{threshold}%）"
+        lines.append(f"{what} · {unit or '未派单'}：{n} 条")
+    lines.append("详情见工作台“告警”页，可按组批量确认")
+    return lines

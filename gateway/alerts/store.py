@@ -7,20 +7,24 @@ restart can all try the same alert; exactly one row and one set of deliveries co
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import Select, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from gateway.alerts.messages import SEVERITY_RANK, TITLES
+from gateway.alerts.messages import SEVERITY_RANK, TITLES, digest_lines, digest_title
 from gateway.errors import DomainError, NotFound
+from gateway.settings import AlertSettings
+from gateway.store.tables import TicketRecord
 from gateway.store.tables_sla import AlertDeliveryRecord, AlertRecord
 
 CHUNK = 500
+RECENT_DELIVERIES = 500  # the newest deliveries read to count a sink's alerts in the digest window
 
 
 @dataclass(frozen=True)
@@ -81,15 +85,41 @@ def _row(alert: NewAlert, now: datetime) -> dict[str, Any]:
     return row
 
 
+def options(config: AlertSettings) -> dict[str, Any]:
+    """The grouping settings ``enqueue_deliveries`` takes, from the alert settings."""
+    return {"group_max": config.group_max_lines, "digest_over": config.digest_threshold,
+            "digest_window_s": config.digest_window_s}
+
+
 def enqueue_deliveries(
     session: Session, emitted: Sequence[tuple[int, NewAlert]], *, routes: Sequence[Route], now: datetime,
-    group_max: int, title: str | None = None,
+    group_max: int, title: str | None = None, digest_over: int | None = None, digest_window_s: float = 60.0,
 ) -> list[int]:
-    """One delivery per sink per group of at most ``group_max`` alerts; returns the delivery ids."""
+    """One delivery per sink per group of at most ``group_max`` alerts; returns the delivery ids.
+
+    A flood becomes a digest (issue 13): when a sink would get more than ``digest_over`` alerts within
+    ``digest_window_s`` (those delivered to it in the window plus these), these go to it as ONE
+    message counting them by kind and unit, without ticket numbers or any text of a ticket; the
+    dashboard's 告警 page has the rows, grouped the same way, to acknowledge in bulk.
+    """
     live = [(i, a) for i, a in emitted if a.state == "active"]
     rows: list[AlertDeliveryRecord] = []
+    recent: Counter[str] = Counter()
+    units: dict[int, str | None] = {}
+    if digest_over is not None and live and routes:
+        recent = _recent_alerts(session, since=now - timedelta(seconds=digest_window_s))
+        units = _units(session, [i for i, _ in live])
     for route in routes:
         mine = sorted((p for p in live if route.takes(p[1])), key=lambda p: -SEVERITY_RANK[p[1].severity])
+        if mine and digest_over is not None and recent[route.sink] + len(mine) > digest_over:
+            counts = Counter((a.kind, a.threshold, units.get(i)) for i, a in mine)
+            rows.append(AlertDeliveryRecord(
+                alert_id=mine[0][0], alert_ids=[i for i, _ in mine], sink=route.sink, severity=mine[0][1].severity,
+                title=digest_title(len(mine), recent[route.sink] + len(mine), digest_window_s),
+                lines=digest_lines(counts), state="pending", attempts=0, next_attempt_at=now, rung_at=now,
+                created_at=now,
+            ))
+            continue
         for start in range(0, len(mine), max(group_max, 1)):
             group = mine[start : start + group_max]
             top = group[0][1]
@@ -102,6 +132,30 @@ def enqueue_deliveries(
     session.add_all(rows)
     session.flush()
     return [r.id for r in rows]
+
+
+def _recent_alerts(session: Session, *, since: datetime) -> Counter[str]:
+    """Alerts delivered per sink since ``since``, from the newest deliveries (read backwards by id)."""
+    newest = session.execute(
+        select(AlertDeliveryRecord.sink, AlertDeliveryRecord.alert_ids, AlertDeliveryRecord.created_at)
+        .order_by(AlertDeliveryRecord.id.desc()).limit(RECENT_DELIVERIES)
+    ).all()
+    counts: Counter[str] = Counter()
+    for sink, alert_ids, created_at in newest:
+        if created_at >= since:
+            counts[sink] += len(alert_ids or ())
+    return counts
+
+
+def _units(session: Session, alert_ids: Sequence[int]) -> dict[int, str | None]:
+    """The unit in charge of each alert's ticket (None: no ticket, or not dispatched yet)."""
+    found: dict[int, str | None] = {}
+    for start in range(0, len(alert_ids), CHUNK):
+        part = list(alert_ids[start : start + CHUNK])
+        stmt = (select(AlertRecord.id, TicketRecord.unit)
+                .outerjoin(TicketRecord, TicketRecord.id == AlertRecord.ticket_id).where(AlertRecord.id.in_(part)))
+        found.update({int(i): u for i, u in session.execute(stmt)})
+    return found
 
 
 def settle_timer(session: Session, *, timer_id: int, now: datetime) -> None:
@@ -133,15 +187,78 @@ def supersede_warnings(session: Session, *, timer_ids: Sequence[int], below: int
     )
 
 
-def acknowledge(session: Session, *, alert_id: int, by: str, now: datetime) -> AlertRecord:
-    """确认: stops repeats and escalation of this alert; acknowledging twice is refused."""
-    alert = session.get(AlertRecord, alert_id, with_for_update=True)
-    if alert is None:
-        raise NotFound(f"告警不存在 (alert {alert_id} not found)")
-    if alert.state == "acknowledged":
-        raise DomainError(f"告警已由{alert.acknowledged_by}确认 (already acknowledged)", code="invalid_state")
-    alert.state, alert.acknowledged_by, alert.acknowledged_at, alert.next_repeat_at = "acknowledged", by, now, None
-    return alert
+def acknowledge(
+    session: Session, *, alert_ids: Sequence[int], by: str, now: datetime, unit: str | None = None,
+) -> tuple[list[AlertRecord], list[AlertRecord]]:
+    """确认 one alert or many at once: stops their repeats and escalation; returns (acknowledged, skipped).
+
+    Every id must exist (and, with ``unit``, belong to a ticket of that unit), else nothing is done
+    (``NotFound``). Alerts someone acknowledged meanwhile are skipped; when none is left, refused.
+    """
+    ids = sorted(set(alert_ids))
+    if not ids:
+        raise DomainError("未选择告警 (no alert selected)", code="invalid_input")
+    stmt = select(AlertRecord).where(AlertRecord.id.in_(ids)).order_by(AlertRecord.id).with_for_update()
+    if unit is not None:  # a unit's own tickets only; another unit's alert reads as missing
+        stmt = stmt.join(TicketRecord, TicketRecord.id == AlertRecord.ticket_id).where(TicketRecord.unit == unit)
+    alerts = list(session.scalars(stmt.execution_options(populate_existing=True)))
+    missing = set(ids) - {a.id for a in alerts}
+    if missing:
+        shown = "、".join(str(i) for i in sorted(missing)[:5])
+        raise NotFound(f"告警不存在：{shown} (alert {shown} not found)")
+    done = [a for a in alerts if a.state != "acknowledged"]
+    skipped = [a for a in alerts if a.state == "acknowledged"]
+    if not done:
+        first = skipped[0]
+        raise DomainError(f"告警已由{first.acknowledged_by}确认 (already acknowledged)", code="invalid_state")
+    for alert in done:
+        alert.state, alert.acknowledged_by, alert.acknowledged_at, alert.next_repeat_at = "acknowledged", by, now, None
+    return done, skipped
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """Active alerts of one kind and threshold for one unit (None: no ticket or not dispatched)."""
+
+    kind: str
+    threshold: int | None
+    unit: str | None
+    count: int
+    severity: str
+    first_at: datetime
+    last_at: datetime
+
+
+def active_groups(session: Session, *, unit: str | None = None) -> list[AlertGroup]:
+    """The unacknowledged alerts grouped per kind/threshold and unit, the largest group first."""
+    rank = case(*((AlertRecord.severity == name, n) for name, n in SEVERITY_RANK.items()), else_=0)
+    stmt = (
+        select(AlertRecord.kind, AlertRecord.threshold, TicketRecord.unit, func.count(), func.max(rank),
+               func.min(AlertRecord.created_at), func.max(AlertRecord.created_at))
+        .outerjoin(TicketRecord, TicketRecord.id == AlertRecord.ticket_id)
+        .where(AlertRecord.state == "active")
+        .group_by(AlertRecord.kind, AlertRecord.threshold, TicketRecord.unit)
+    )
+    if unit is not None:
+        stmt = stmt.where(TicketRecord.unit == unit)
+    by_rank = {n: name for name, n in SEVERITY_RANK.items()}
+    groups = [AlertGroup(k, t, u, int(n), by_rank.get(int(r or 0), "info"), first, last)
+              for k, t, u, n, r, first, last in session.execute(stmt)]
+    return sorted(groups, key=lambda g: (-g.count, g.kind, g.threshold or 0, g.unit or ""))
+
+
+def group_ids(
+    session: Session, *, kind: str, threshold: int | None, unit: str | None, scope: str | None = None,
+    limit: int = 5000,
+) -> list[int]:
+    """The ids of the active alerts in one group (``scope``: the caller's own unit, if limited to one)."""
+    if scope is not None and unit != scope:
+        return []
+    stmt = (select(AlertRecord.id).outerjoin(TicketRecord, TicketRecord.id == AlertRecord.ticket_id)
+            .where(AlertRecord.state == "active", AlertRecord.kind == kind))
+    stmt = stmt.where(AlertRecord.threshold.is_(None) if threshold is None else AlertRecord.threshold == threshold)
+    stmt = stmt.where(TicketRecord.unit.is_(None) if unit is None else TicketRecord.unit == unit)
+    return [int(i) for i in session.scalars(stmt.order_by(AlertRecord.id).limit(limit))]
 
 
 def alert_query(state: str) -> Select[AlertRecord]:

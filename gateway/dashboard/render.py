@@ -135,10 +135,20 @@ def fragment(request: Request, name: str, **context: Any) -> HTMLResponse:
 
 
 def back(request: Request, path: str, *, ok: str | None = None, error: str | None = None) -> RedirectResponse:
-    """Post/Redirect/Get with a one-time message shown on the next page."""
+    """Post/Redirect/Get with a one-time message shown on the next page, next to the form that was sent.
+
+    The message remembers the form by its action (the path posted to); the page shows it inside
+    that form (``app.js`` moves it there and scrolls to it; without scripts it stays at the top).
+    A refused form also keeps what was typed into it (text fields, no files, no secrets: see
+    ``security.entered``), which the page puts back, so nothing entered is lost (issue 13.2).
+    """
     login = getattr(request.state, "login", None)
     if isinstance(login, LoginSession) and (ok or error):
-        _store_flash(request.app.state.container, login, {"kind": "error" if error else "ok", "text": error or ok})
+        flash: dict[str, Any] = {"kind": "error" if error else "ok", "text": error or ok}
+        if request.method == "POST":  # which form (and, among forms of one action, its hidden fields)
+            flash["form"] = request.url.path
+            flash["values"] = getattr(request.state, "form_values", None) or {}
+        _store_flash(request.app.state.container, login, flash)
     return RedirectResponse(path, status_code=303)
 
 

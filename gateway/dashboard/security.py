@@ -16,6 +16,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from typing import Any
 
 from fastapi import Request, Response
 from starlette.concurrency import run_in_threadpool
@@ -104,6 +105,23 @@ def check_login_form(container: Container, request: Request, field: str) -> None
         raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
 
 
+KEEP_OUT = ("csrf_token", "password", "secret", "token")  # never kept for a refused form's redo
+
+
+def entered(items: list[tuple[str, Any]]) -> dict[str, str | list[str]]:
+    """What a person typed into a form (text only, no files, no secrets), to put back if it is refused."""
+    values: dict[str, str | list[str]] = {}
+    for name, value in items:
+        if not isinstance(value, str) or any(word in name.lower() for word in KEEP_OUT):
+            continue
+        if name in values:
+            prior = values[name]
+            values[name] = [*prior, value] if isinstance(prior, list) else [prior, value]
+        else:
+            values[name] = value
+    return values
+
+
 async def require_csrf(request: Request) -> None:
     """Dependency of every dashboard router: unsafe requests carry the session's CSRF token."""
     if request.method in SAFE_METHODS:
@@ -115,7 +133,9 @@ async def require_csrf(request: Request) -> None:
     if sent is None:
         content_type = request.headers.get("content-type", "")
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            sent = str((await request.form()).get("csrf_token") or "")
+            form = await request.form()
+            sent = str(form.get("csrf_token") or "")
+            request.state.form_values = entered(form.multi_items())
     if not hmac.compare_digest(login.record.csrf_token, sent or ""):
         raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
 

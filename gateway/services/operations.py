@@ -4,11 +4,13 @@ acknowledging an alert. Both check the role, do the change and write the audit l
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from gateway.alerts.store import acknowledge
+from gateway.errors import DomainError
 from gateway.principal import Principal
 from gateway.settings import Role
 from gateway.store import outbox
@@ -16,6 +18,9 @@ from gateway.store.tables import OutboxRecord
 from gateway.store.tables_sla import AlertRecord
 from gateway.store.tickets import add_event, get_ticket
 from gateway.store.users import add_audit
+
+BULK_MAX = 5000  # one night's flood fits; more is a mistake in the request
+NOTE_MAX = 2000
 
 
 def replay_outbound(
@@ -32,11 +37,27 @@ def replay_outbound(
 
 
 def acknowledge_alert(
-    session: Session, *, alert_id: int, principal: Principal, now: datetime, ip: str | None = None
-) -> AlertRecord:
-    """确认告警: stops its repeats and escalation; who and when are recorded."""
+    session: Session, *, alert_ids: Sequence[int], principal: Principal, now: datetime, note: str = "",
+    ip: str | None = None,
+) -> tuple[list[AlertRecord], list[AlertRecord]]:
+    """确认告警, one or many at once (a flood at midnight): stops their repeats and escalation.
+
+    Who, when and the one note are recorded on each alert's audit entry (``target`` alert:<id>), so
+    a bulk acknowledgement reads per alert like single ones. Returns (acknowledged, skipped: someone
+    else acknowledged them meanwhile). A unit-scoped caller reaches its own unit's alerts only.
+    """
     principal.require(Role.duty, Role.leader, Role.supervisor, action="确认告警")
-    alert = acknowledge(session, alert_id=alert_id, by=principal.name, now=now)
-    add_audit(session, actor=principal.name, action="alert_acknowledged", now=now, ip=ip, target=f"alert:{alert.id}",
-              kind=alert.kind, ticket_id=alert.ticket_id)
-    return alert
+    if len(note) > NOTE_MAX:
+        raise DomainError(f"确认说明不能超过 {NOTE_MAX} 字 (note too long)", code="invalid_input")
+    if len(set(alert_ids)) > BULK_MAX:
+        raise DomainError(f"一次最多确认 {BULK_MAX} 条告警 (too many alerts)", code="invalid_input")
+    done, skipped = acknowledge(session, alert_ids=alert_ids, by=principal.name, now=now,
+                                unit=principal.unit_scope())
+    bulk = len(done) + len(skipped) > 1
+    for alert in done:
+        detail = {"kind": alert.kind, "ticket_id": alert.ticket_id, "note": note.strip() or None}
+        if bulk:
+            detail["bulk"] = len(done)
+        add_audit(session, actor=principal.name, action="alert_acknowledged", now=now, ip=ip,
+                  target=f"alert:{alert.id}", **detail)
+    return done, skipped

@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from gateway.alerts import messages
-from gateway.alerts.store import NewAlert, Route, emit, enqueue_deliveries
+from gateway.alerts.store import NewAlert, Route, emit, enqueue_deliveries, options
 from gateway.sla.runtime import SlaRuntime
 from gateway.sla.thresholds import BREACH, crossed, fire_at, next_alert
 from gateway.store.tables import TicketRecord
@@ -87,7 +87,7 @@ def emit_due(
         )
     report.alerts = [i for i, _ in emitted]
     report.deliveries = enqueue_deliveries(session, emitted, routes=routes, now=now,
-                                           group_max=runtime.alerts.group_max_lines)
+                                           **options(runtime.alerts))
     if before_commit is not None:
         before_commit()
     return report

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.alerts import messages
-from gateway.alerts.store import NewAlert, Route, emit, enqueue_deliveries
+from gateway.alerts.store import NewAlert, Route, emit, enqueue_deliveries, options
 from gateway.errors import DomainError
 from gateway.principal import SYSTEM
 from gateway.services import actions
@@ -47,7 +47,7 @@ def repeat_breaches(session: Session, *, runtime: SlaRuntime, routes: Sequence[R
         text = messages.repeat_message(alert.message, alert.repeat_count, overdue)
         repeated.append((alert.id, NewAlert(f"{alert.dedup_key}:r{alert.repeat_count}", "repeat", "critical",
                                             text, now, audience=alert.audience)))
-    return enqueue_deliveries(session, repeated, routes=routes, now=now, group_max=runtime.alerts.group_max_lines,
+    return enqueue_deliveries(session, repeated, routes=routes, now=now, **options(runtime.alerts),
                               title=messages.TITLES["repeat"]) if repeated else []
 
 
@@ -70,7 +70,7 @@ def escalate_breaches(session: Session, *, runtime: SlaRuntime, routes: Sequence
             threshold=breach.threshold, due_at=breach.due_at,
         ))
     emitted = emit(session, new, now=now)
-    return enqueue_deliveries(session, emitted, routes=routes, now=now, group_max=runtime.alerts.group_max_lines)
+    return enqueue_deliveries(session, emitted, routes=routes, now=now, **options(runtime.alerts))
 
 
 def calendar_missing(session: Session, *, runtime: SlaRuntime, routes: Sequence[Route], now: datetime) -> list[int]:
@@ -85,7 +85,7 @@ def calendar_missing(session: Session, *, runtime: SlaRuntime, routes: Sequence[
         for year in missing
     ]
     emitted = emit(session, new, now=now)
-    return enqueue_deliveries(session, emitted, routes=routes, now=now, group_max=runtime.alerts.group_max_lines)
+    return enqueue_deliveries(session, emitted, routes=routes, now=now, **options(runtime.alerts))
 
 
 def auto_sign(
@@ -123,7 +123,7 @@ def auto_sign(
                     )
                     emitted = emit(session, [alert], now=now)
                     delivery_ids += enqueue_deliveries(session, emitted, routes=routes, now=now,
-                                                       group_max=runtime.alerts.group_max_lines)
+                                                       **options(runtime.alerts))
             except DomainError as exc:  # signed, returned or moved on meanwhile: nothing to do
                 log.info("auto sign-off of ticket %s skipped: %s", ticket_id, exc)
     return outbox_ids, delivery_ids

@@ -67,7 +67,8 @@ class Person:
         """Submit a form; the one-time message it left (``ok: …`` or ``error: …``)."""
         response = self.client.post(path, data={"csrf_token": self.csrf, **(data or {})})
         assert response.status_code == 303, (path, response.status_code, response.text[:300])
-        found = re.search(r'<div class="flash (\w+)" role="status">([^<]*)</div>', self.get("/dashboard/account").text)
+        page = self.get("/dashboard/account").text
+        found = re.search(r'<div class="flash (\w+)" id="flash"[^>]*>([^<]*)</div>', page)
         return f"{found.group(1)}: {found.group(2)}" if found else ""
 
 

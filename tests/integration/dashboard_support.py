@@ -118,5 +118,6 @@ class Browser:
 
     def flash(self) -> str:
         """The one-time message the last action left (shown on the next page)."""
-        found = re.search(r'<div class="flash (\w+)" role="status">([^<]*)</div>', self.get("/dashboard/account").text)
+        page = self.get("/dashboard/account").text
+        found = re.search(r'<div class="flash (\w+)" id="flash"[^>]*>([^<]*)</div>', page)
         return f"{found.group(1)}: {found.group(2)}" if found else ""

@@ -94,7 +94,7 @@ def test_an_unacknowledged_breach_repeats_and_escalates_to_the_leaders_once(worl
 
     breach = next(a for a in alerts(sessions) if a.kind == "breach")
     with transaction(sessions) as s:
-        acknowledge(s, alert_id=breach.id, by="值班员甲", now=clock.now)
+        acknowledge(s, alert_ids=[breach.id], by="值班员甲", now=clock.now)
     clock.now = sh(2026, 11, 21, 12)
     assert sla.housekeeping(clock.now)["repeats"] == 0
 

@@ -77,8 +77,69 @@
     if (question && !window.confirm(question)) { event.preventDefault(); }
   }, true);
 
+  // A form's result is shown next to that form (issue 13.2): the server renders it at the top with the
+  // form's action (data-form) and what was sent (#flash-values); it moves into the form, a refused
+  // form gets its text back, and the page scrolls to it. A form that is gone keeps it at the top.
+  function asList(value) { return Array.isArray(value) ? value : [value]; }
+
+  function sameHidden(form, values) {
+    var inputs = form.querySelectorAll('input[type="hidden"]');
+    for (var i = 0; i < inputs.length; i++) {
+      var name = inputs[i].name;
+      if (name && name !== "csrf_token" && Object.prototype.hasOwnProperty.call(values, name) &&
+          asList(values[name]).indexOf(inputs[i].value) < 0) { return false; }
+    }
+    return true;
+  }
+
+  function restore(form, values) {
+    Object.keys(values).forEach(function (name) {
+      var wanted = asList(values[name]);
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (el.name !== name || el.type === "file" || el.type === "hidden") { return; }
+        if (el.type === "checkbox" || el.type === "radio") {
+          el.checked = wanted.indexOf(el.value) >= 0;
+        } else if (el.tagName === "SELECT") {
+          Array.prototype.forEach.call(el.options, function (o) { o.selected = wanted.indexOf(o.value) >= 0; });
+        } else {
+          el.value = wanted[0];
+        }
+      });
+    });
+  }
+
+  function placeFlash() {
+    var flash = document.getElementById("flash");
+    var action = flash && flash.getAttribute("data-form");
+    if (!action) { return; }
+    var source = document.getElementById("flash-values");
+    var values = source ? JSON.parse(source.textContent) : {};
+    var forms = Array.prototype.filter.call(document.querySelectorAll("form[action]"), function (f) {
+      return f.getAttribute("action") === action;
+    });
+    var form = forms.filter(function (f) { return sameHidden(f, values); })[0] || forms[0];
+    if (!form) { return; }
+    var heading = form.querySelector("h3");
+    if (heading && heading.parentNode === form) {
+      form.insertBefore(flash, heading.nextSibling);
+    } else {
+      form.insertBefore(flash, form.firstChild);
+    }
+    flash.classList.add("in-form");
+    if (flash.classList.contains("error")) { restore(form, values); }
+    flash.scrollIntoView({ block: "center" });
+  }
+
+  // 全选 on the alerts page: checks every row's box.
+  document.addEventListener("change", function (event) {
+    if (event.target.id !== "alerts-all") { return; }
+    document.querySelectorAll('input[name="ids"][form="form-alerts-ack"]').forEach(function (box) {
+      box.checked = event.target.checked;
+    });
+  });
+
   document.addEventListener("htmx:afterSwap", function () { tick(); renderCharts(); });
   document.addEventListener("DOMContentLoaded", function () {
-    tick(); renderCharts(); window.setInterval(tick, 1000);
+    placeFlash(); tick(); renderCharts(); window.setInterval(tick, 1000);
   });
 })();
