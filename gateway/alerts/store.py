@@ -137,9 +137,9 @@ def acknowledge(session: Session, *, alert_id: int, by: str, now: datetime) -> A
     """确认: stops repeats and escalation of this alert; acknowledging twice is refused."""
     alert = session.get(AlertRecord, alert_id, with_for_update=True)
     if alert is None:
-        raise NotFound(f"告警不存在 (alert {alert_id} not found)")
+        raise NotFound("告警不存在")
     if alert.state == "acknowledged":
-        raise DomainError(f"告警已由{alert.acknowledged_by}确认 (already acknowledged)", code="invalid_state")
+        raise DomainError(f"告警已由{alert.acknowledged_by}确认", code="invalid_state")
     alert.state, alert.acknowledged_by, alert.acknowledged_at, alert.next_repeat_at = "acknowledged", by, now, None
     return alert
 

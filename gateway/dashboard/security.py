@@ -101,7 +101,7 @@ def check_login_form(container: Container, request: Request, field: str) -> None
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     expected = sign(signing_key(container), "login:" + nonce)
     if not nonce or not hmac.compare_digest(expected, field or ""):
-        raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
+        raise Forbidden("表单已失效，请刷新页面后重试")
 
 
 async def require_csrf(request: Request) -> None:
@@ -117,7 +117,7 @@ async def require_csrf(request: Request) -> None:
         if content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
             sent = str((await request.form()).get("csrf_token") or "")
     if not hmac.compare_digest(login.record.csrf_token, sent or ""):
-        raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
+        raise Forbidden("表单已失效，请刷新页面后重试")
 
 
 class SessionMiddleware:
@@ -149,7 +149,7 @@ class SessionMiddleware:
                 if request.method not in SAFE_METHODS and not request.url.path.startswith(DASHBOARD):
                     sent = request.headers.get("x-csrf-token", "")
                     if not hmac.compare_digest(login.record.csrf_token, sent):
-                        response = error_response(403, "forbidden", "缺少或错误的 CSRF 令牌 (CSRF check failed)")
+                        response = error_response(403, "forbidden", "缺少或错误的 CSRF 令牌")
                         await response(scope, receive, send)
                         return
         await self.app(scope, receive, send)
