@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +59,13 @@ def test_the_process_logging_uses_it(host_in_utc: None) -> None:
         for name, level in tuned.items():
             logging.getLogger(name).setLevel(level)
     assert buffer.getvalue().startswith("2026-12-05 09:30:15.250+08:00 INFO gateway.test: ticket T-1 signed")
+
+
+def test_the_core_and_its_edges_have_one_time_zone_constant() -> None:
+    # Issue 14: gateway.schema.SHANGHAI is the zone; everything else imports it. The mock platforms keep their
+    # own (mock_platforms/common/clock.py): they stand for the platforms' systems, not for the gateway.
+    root = Path(__file__).resolve().parents[2]
+    made = re.compile(r"timezone\(\s*timedelta|ZoneInfo\(|tz\.gettz|pytz\.")
+    places = [str(p.relative_to(root)) for folder in ("gateway", "app", "adapters", "mappers", "workers")
+              for p in sorted((root / folder).rglob("*.py")) if made.search(p.read_text(encoding="utf-8"))]
+    assert places == ["gateway/schema.py"]
