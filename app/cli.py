@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from app import cli_calendar, cli_users
+from app.demo import DEFAULT_PER_MIN, DEFAULT_SEED
 from gateway.redaction import configure_logging, uvicorn_log_config
 from gateway.settings import Settings
 
@@ -21,6 +22,17 @@ if TYPE_CHECKING:
 
 def _setup_logging(level: str) -> None:
     configure_logging(level)  # every record through the redacting filter (gateway/redaction.py)
+
+
+def _positive(text: str) -> float:
+    """A rate for ``--per-min``: a number above zero."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"不是数字：{text}") from None
+    if not 0 < value <= 6000:
+        raise argparse.ArgumentTypeError("须大于 0 且不超过 6000")
+    return value
 
 
 def _wait_for_signal() -> None:
@@ -129,7 +141,7 @@ def cmd_demo(_: Settings, args: argparse.Namespace) -> int:
     """Everything on the embedded default with the mock platforms generating tickets."""
     from app.demo import run_demo
 
-    return run_demo(port=args.port, per_min=args.per_min, fresh=args.fresh)
+    return run_demo(port=args.port, per_min=args.per_min, seed=args.seed, fresh=args.fresh)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,7 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     mock.set_defaults(func=cmd_mock)
     demo = sub.add_parser("demo", help="the whole system on SQLite with mock platforms")
     demo.add_argument("--port", type=int, default=8000)
-    demo.add_argument("--per-min", type=float, default=6.0, help="tickets generated per minute per platform")
+    demo.add_argument("--per-min", type=_positive, default=DEFAULT_PER_MIN,
+                      help="tickets a minute over all platforms (default 0.1: about 6 an hour)")
+    demo.add_argument("--seed", type=int, default=DEFAULT_SEED, help="seed of the fake tickets and their gaps")
     demo.add_argument("--fresh", action="store_true", help="start from an empty demo database")
     demo.set_defaults(func=cmd_demo)
     cli_calendar.register(sub)

@@ -102,7 +102,7 @@ def cmd_missing(settings: Settings, _: argparse.Namespace) -> int:
     with sessions() as session:
         missing = runtime.calendar(session).missing_years(to_shanghai(utcnow()).date())
     if not missing:
-        print("节假日安排齐全 (no year missing)")
+        print("节假日安排齐全")
         return 0
     for year in missing:
         print(f"缺少 {year}年节假日安排：跨入该年的期限暂按法定节日和周末推算并标记为暂定")

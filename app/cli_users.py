@@ -40,9 +40,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def _password(from_stdin: bool) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\n")
-    first = getpass.getpass("密码 (password): ")
-    if first != getpass.getpass("再次输入 (again): "):
-        raise SystemExit("两次输入的密码不一致 (passwords differ)")
+    first = getpass.getpass("密码：")
+    if first != getpass.getpass("再次输入密码："):
+        raise SystemExit("两次输入的密码不一致")
     return first
 
 

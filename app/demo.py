@@ -2,13 +2,19 @@
 
 SQLite file under ``var/demo``, the in-process broker and worker, the scheduler, every mock
 platform generating tickets and pushing them to the gateway, the API (and dashboard) on one port.
-Prints the URLs, a token per role and how an operator signs and replies through the API.
+Prints the URLs, a token per role and how an operator signs and replies through the API, with the id of a
+real 12345 ticket once the first one has come in.
+
+The mocks make a believable day by default: about six tickets an hour over the four platforms (12345 the
+most), at uneven gaps drawn from ``--seed``; ``--per-min`` raises the rate (e.g. for a load demo).
 """
 
 from __future__ import annotations
 
 import secrets
 import shutil
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,20 @@ ROLE_NAMES = {
     Role.admin: "管理员-演示",
 }
 DEMO_UNIT = "城关派出所"
+DEFAULT_PER_MIN = 0.1  # tickets a minute over all platforms: 6 an hour, a believable day at a city bureau
+DEFAULT_SEED = 2026
+# How the day's tickets spread over the platforms (12345 brings most; 12389 reports are rare).
+SHARES = {"p12345": 0.5, "mayor": 0.2, "mailbox": 0.2, "p12389": 0.1}
+BANNER_WAIT_S = 60.0  # how long the banner waits for the first 12345 ticket to name it
+
+
+def rates(per_min: float, keys: Any) -> dict[str, float]:
+    """Each enabled platform's share of ``per_min`` tickets a minute (a platform without a share gets the least)."""
+    keys = list(keys)
+    floor = min(SHARES.values())
+    weights = {key: SHARES.get(key, floor) for key in keys}
+    total = sum(weights.values()) or 1.0
+    return {key: per_min * weight / total for key, weight in weights.items()}
 
 
 def unit_of(role: Role) -> str | None:
@@ -55,22 +75,26 @@ def demo_settings(port: int, tokens: dict[Role, str]) -> Settings:
     )
 
 
-def start_mocks(settings: Settings, per_min: float) -> list[Any]:
-    """Start every registered mock platform in this process, pushing to the gateway."""
+def start_mocks(settings: Settings, per_min: float = DEFAULT_PER_MIN, seed: int = DEFAULT_SEED) -> list[Any]:
+    """Start every registered mock platform in this process, pushing to the gateway: ``per_min`` tickets a
+    minute over them all (``rates``), at random gaps from ``seed`` (each platform its own seed)."""
     from mock_platforms.cli import PLATFORMS, build_app
     from mock_platforms.common.runner import MockOptions, serve_in_thread
 
     handles = []
-    for key, platform in settings.platforms.enabled().items():
-        if key not in PLATFORMS:
-            continue
+    enabled = [key for key in settings.platforms.enabled() if key in PLATFORMS]
+    per_platform = rates(per_min, enabled)
+    for index, key in enumerate(enabled):
+        platform = settings.platforms.enabled()[key]
         secret = next((s.get_secret_value() for s in platform.secrets().values()), None)
         options = MockOptions(
             port=MOCK_PORTS[key],
             push_url=f"http://127.0.0.1:{settings.port}/inbound/{key}",
             app_id=getattr(platform, "app_id", None) or getattr(platform, "client_id", None),
             app_secret=secret,
-            generate_per_min=per_min,
+            generate_per_min=per_platform[key],
+            generate_random_gaps=True,
+            seed=seed + index,
             auto_decide=True,
             push_retry_schedule=[5, 15, 60, 120],
         )
@@ -91,27 +115,56 @@ def demo_logins(container: Any) -> dict[Role, tuple[str, str]]:
     return logins
 
 
-def banner(settings: Settings, tokens: dict[Role, str], logins: dict[Role, tuple[str, str]] | None = None) -> str:
-    """What the operator needs to start."""
+def first_ticket(container: Any, platform: str = "p12345") -> int | None:
+    """The id of the oldest ticket of ``platform`` still waiting for sign-off (the banner's walk starts there)."""
+    from sqlalchemy import select
+
+    from gateway.store.tables import TicketRecord
+
+    with container.sessions() as session:
+        found: int | None = session.scalars(select(TicketRecord.id).where(
+            TicketRecord.platform == platform, TicketRecord.status == "received").order_by(TicketRecord.id).limit(1)
+        ).first()
+    return found
+
+
+def wait_for_ticket(container: Any, timeout_s: float = BANNER_WAIT_S, interval_s: float = 0.5) -> int | None:
+    """Poll until the first 12345 ticket has come in (the mock pushes one at start); None after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        found = first_ticket(container)
+        if found is not None or time.monotonic() >= deadline:
+            return found
+        time.sleep(interval_s)
+
+
+def banner(settings: Settings, tokens: dict[Role, str], logins: dict[Role, tuple[str, str]] | None = None,
+           ticket_id: int | None = None, per_min: float = DEFAULT_PER_MIN) -> str:
+    """What the operator needs to start; the API walk uses ``ticket_id``, a real 12345 ticket, when there is one."""
     base = f"http://{settings.host}:{settings.port}"
+    query = "platform=p12345&status=received&limit=5"
+    listing = f"  curl -s -H \"Authorization: Bearer $D\" '{base}/api/v1/tickets?{query}'"
+    pick = (f"  T={ticket_id}   # 一张待签收的 12345 工单（也可从上面的列表中另选）" if ticket_id is not None
+            else "  # 还没有待签收的 12345 工单：稍候用上面的列表查询，取一个 id 设为 T")
     lines = [
         "",
-        "=== hotline-gateway 演示环境 (demo) ===",
-        f"仪表盘 dashboard:   {base}/",
-        f"接口文档 API docs:  {base}/docs",
+        "=== hotline-gateway 演示环境 ===",
+        f"仪表盘：    {base}/",
+        f"接口文档：  {base}/docs",
+        f"模拟工单：  每小时约 {per_min * 60:g} 件，分布在各平台，间隔随机（--per-min 调整每分钟件数）",
         "",
-        "仪表盘登录 dashboard logins (用户名 / 密码):",
+        "仪表盘登录（用户名 / 密码）：",
         *[f"  {ROLE_NAMES[r]:<16} {u:<12} {p}" for r, (u, p) in (logins or {}).items()],
-        "模拟平台 mocks:      " + ", ".join(f"{k} http://127.0.0.1:{p}/_mock/ledger" for k, p in MOCK_PORTS.items()
-                                      if k in settings.platforms.enabled()),
+        "模拟平台：  " + ", ".join(f"{k} http://127.0.0.1:{p}/_mock/ledger" for k, p in MOCK_PORTS.items()
+                                 if k in settings.platforms.enabled()),
         "",
-        "令牌 API tokens (Authorization: Bearer …):",
+        "接口令牌（Authorization: Bearer …）：",
         *[f"  {ROLE_NAMES[r]:<16} {r.value:<10} {t}" for r, t in tokens.items()],
         "",
-        "签收并答复一张 12345 工单 (sign off and reply through the API; each step by another person):",
+        "通过接口签收并答复一张 12345 工单（每一步由不同的人办理）：",
         f"  D={tokens[Role.duty]}; U={tokens[Role.unit]}; H={tokens[Role.unit_head]}; L={tokens[Role.leader]}",
-        f"  curl -s -H \"Authorization: Bearer $D\" '{base}/api/v1/tickets?platform=p12345&status=received&limit=5'",
-        "  T=<a ticket id from that list>",
+        listing,
+        pick,
         f"  curl -s -X POST -H \"Authorization: Bearer $D\" {base}/api/v1/tickets/$T/sign-off",
         f"  curl -s -X POST -H \"Authorization: Bearer $D\" -H 'Content-Type: application/json' "
         f"-d '{{\"unit\":\"{DEMO_UNIT}\"}}' {base}/api/v1/tickets/$T/dispatch   # 拟派 (000 二)",
@@ -125,16 +178,17 @@ def banner(settings: Settings, tokens: dict[Role, str], logins: dict[Role, tuple
         f"  curl -s -X POST -H \"Authorization: Bearer $H\" -H 'Content-Type: application/json' -d '{{}}' "
         f"{base}/api/v1/tickets/$T/reply/review   # 部门负责人审核 (002 三(二))",
         f"  curl -s -X POST -H \"Authorization: Bearer $L\" {base}/api/v1/tickets/$T/reply/approve",
-        "  # then the reply is in the mock's ledger: curl -s http://127.0.0.1:9101/_mock/ledger",
-        "  # a 12389 核查报告 also needs \"responsibility\" (责任认定) and \"rectification\" (整改情况);",
-        "  # its reporter is shown to the 督察 login only.",
+        "  # 答复随后出现在模拟平台的台账中：curl -s http://127.0.0.1:9101/_mock/ledger",
+        "  # 12389 核查报告还须填写 \"responsibility\"（责任认定）和 \"rectification\"（整改情况）；",
+        "  # 举报人信息仅督察账号可见。",
         "",
-        "Ctrl-C 退出 (stop).",
+        "按 Ctrl-C 退出。",
     ]
     return "\n".join(lines)
 
 
-def run_demo(*, port: int = 8000, per_min: float = 6.0, fresh: bool = False) -> int:
+def run_demo(*, port: int = 8000, per_min: float = DEFAULT_PER_MIN, seed: int = DEFAULT_SEED,
+             fresh: bool = False) -> int:
     """Run until interrupted."""
     import uvicorn
 
@@ -152,8 +206,13 @@ def run_demo(*, port: int = 8000, per_min: float = 6.0, fresh: bool = False) -> 
     upgrade(container.engine)
     embedded = Embedded(container)
     app = create_app(container, on_start=embedded.start, on_stop=embedded.stop)
-    mocks = start_mocks(settings, per_min)
-    print(banner(settings, tokens, demo_logins(container)), flush=True)
+    mocks = start_mocks(settings, per_min, seed)
+    logins = demo_logins(container)
+
+    def announce() -> None:  # once the server runs and the first 12345 ticket is in, name it in the banner
+        print(banner(settings, tokens, logins, wait_for_ticket(container), per_min), flush=True)
+
+    threading.Thread(target=announce, name="demo-banner", daemon=True).start()
     try:
         uvicorn.run(app, host=settings.host, port=settings.port, log_level="warning", access_log=False)
     finally:

@@ -9,8 +9,8 @@ in ``app/registry.py`` (README "Adding a platform").
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from gateway.schema import ReplyDraft
 
@@ -48,6 +48,9 @@ class PlatformInfo:
     # The reply carries a text the citizen reads; when the drafter writes none, this composes it from
     # their own parts, into the draft before approval (what is approved is what is sent).
     public_text: Callable[[ReplyDraft], str] | None = None
+    # The platform's own status words shown to staff (its ``platform_status``) → 中文, for a platform
+    # whose words are not Chinese already; a value missing here shows as 未知 (``status_label``).
+    statuses: Mapping[str, str] = field(default_factory=dict)
 
 
 CATALOGUE: dict[str, PlatformInfo] = {
@@ -61,7 +64,10 @@ CATALOGUE: dict[str, PlatformInfo] = {
     "mayor": PlatformInfo("mayor", "市长热线", pushes=False,
                           actions=frozenset({"sign", "return", "extension", "reply"}), public_text=disposition_text),
     "mailbox": PlatformInfo("mailbox", "局长信箱", pushes=False,
-                            actions=frozenset({"sign", "return", "reply"}), public_text=compose_answer),
+                            actions=frozenset({"sign", "return", "reply"}), public_text=compose_answer,
+                            # PLATFORMS.md §4 letter statuses (mappers/mailbox/tables.py STATUSES)
+                            statuses={"pending_review": "待受理", "accepted": "已受理", "answered": "已答复",
+                                      "transferred": "已转办", "invalid": "无效信件", "duplicate": "重复信件"}),
 }
 
 
@@ -94,3 +100,9 @@ def label(key: str) -> str:
     """The Chinese name of a platform key (the key itself when unknown)."""
     info = CATALOGUE.get(key)
     return info.label if info else key
+
+
+def statuses(key: str) -> Mapping[str, str]:
+    """The platform's status words → 中文 (empty for a platform whose words are Chinese, or an unknown key)."""
+    info = CATALOGUE.get(key)
+    return info.statuses if info else {}

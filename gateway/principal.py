@@ -29,7 +29,7 @@ class Principal:
         """Raise ``Forbidden`` unless the caller holds one of ``roles``."""
         if not self.has(*roles):
             names = "/".join(ROLE_LABELS[r] for r in roles)
-            raise Forbidden(f"无权执行“{action}”，需要角色：{names} (forbidden: needs {'/'.join(roles)})")
+            raise Forbidden(f"无权执行“{action}”，需要角色：{names}")
 
     def unit_scope(self) -> str | None:
         """The one unit whose tickets this caller may read, None for every unit; ``Forbidden`` for none.
@@ -43,8 +43,8 @@ class Principal:
         if self.has(*UNIT_ROLES) and self.unit:
             return self.unit
         if self.has(*UNIT_ROLES):
-            raise Forbidden("承办单位账号未指定所属单位，无权查看工单 (unit role without a unit reads nothing)")
-        raise Forbidden("未分配角色，无权查看 (a caller without a role reads nothing)")
+            raise Forbidden("承办单位账号未指定所属单位，无权查看工单")
+        raise Forbidden("未分配角色，无权查看")
 
     def require_reader(self) -> None:
         """Every read route: ``Forbidden`` for a caller who may read nothing."""

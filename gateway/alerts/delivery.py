@@ -94,7 +94,7 @@ def deliver(
             return DeliveryOutcome(delivery_id, None)
         reopen = None if breaker is None else breaker.admit(row.sink, now)
         if reopen is not None:  # the sink is paused: put the row off to the probe, without an attempt
-            paused = "告警渠道暂停（连续失败，熔断中） (sink paused: circuit open)"
+            paused = "告警渠道暂停（连续失败，熔断中）"
             session.execute(
                 update(AlertDeliveryRecord)
                 .where(AlertDeliveryRecord.id == delivery_id, AlertDeliveryRecord.state == row.state,

@@ -197,7 +197,7 @@ def acknowledge(
     """
     ids = sorted(set(alert_ids))
     if not ids:
-        raise DomainError("未选择告警 (no alert selected)", code="invalid_input")
+        raise DomainError("未选择告警", code="invalid_input")
     stmt = select(AlertRecord).where(AlertRecord.id.in_(ids)).order_by(AlertRecord.id).with_for_update()
     if unit is not None:  # a unit's own tickets only; another unit's alert reads as missing
         stmt = stmt.join(TicketRecord, TicketRecord.id == AlertRecord.ticket_id).where(TicketRecord.unit == unit)
@@ -205,12 +205,12 @@ def acknowledge(
     missing = set(ids) - {a.id for a in alerts}
     if missing:
         shown = "、".join(str(i) for i in sorted(missing)[:5])
-        raise NotFound(f"告警不存在：{shown} (alert {shown} not found)")
+        raise NotFound(f"告警不存在：{shown}")
     done = [a for a in alerts if a.state != "acknowledged"]
     skipped = [a for a in alerts if a.state == "acknowledged"]
     if not done:
         first = skipped[0]
-        raise DomainError(f"告警已由{first.acknowledged_by}确认 (already acknowledged)", code="invalid_state")
+        raise DomainError(f"告警已由{first.acknowledged_by}确认", code="invalid_state")
     for alert in done:
         alert.state, alert.acknowledged_by, alert.acknowledged_at, alert.next_repeat_at = "acknowledged", by, now, None
     return done, skipped

@@ -53,7 +53,7 @@ async def get_principal(
     if principal is None and isinstance(session_user, Principal):
         principal = session_user
     if principal is None:
-        raise HTTPException(401, "未登录或令牌无效 (missing or invalid bearer token)",
+        raise HTTPException(401, "未登录或令牌无效",
                             headers={"WWW-Authenticate": "Bearer"})
     principal.require_reader()
     return principal

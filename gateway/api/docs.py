@@ -39,7 +39,7 @@ def install_docs(app: FastAPI, container: Container) -> None:
 
     async def spec(request: Request) -> Response:
         if not await signed_in(request):
-            return JSONResponse({"error": {"code": "unauthorized", "message": "请先登录 (sign in to read the API)"}},
+            return JSONResponse({"error": {"code": "unauthorized", "message": "请先登录"}},
                                 status_code=401, headers={"WWW-Authenticate": "Bearer"})
         return JSONResponse(app.openapi())
 

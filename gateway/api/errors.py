@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -14,18 +15,27 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gateway.errors import DomainError, NotFound
 from gateway.store.db import DatabaseUnavailable, brief, transient
+from gateway.validation_zh import summary
 
 log = logging.getLogger(__name__)
-REFUSED_MESSAGE = "请求中的数据无法保存（超长、含 NUL 或无效字符、数值越界）(a value cannot be stored)"
-UNAVAILABLE_MESSAGE = "数据库暂时不可用，请稍后重试 (database temporarily unavailable; retry shortly)"
+REFUSED_MESSAGE = "请求中的数据无法保存（超长、含 NUL 或无效字符、数值越界）"
+UNAVAILABLE_MESSAGE = "数据库暂时不可用，请稍后重试"
 RETRY_AFTER_S = 5  # a PostgreSQL restart or failover takes seconds
 
 
+class FieldError(BaseModel):
+    """One invalid parameter, for programs: where (``loc``) and pydantic's error ``type``."""
+
+    loc: list[str]
+    type: str
+
+
 class ErrorDetail(BaseModel):
-    """What went wrong: a stable code for programs, a message for people (Chinese, English in brackets)."""
+    """What went wrong: a stable code for programs, a message for people (Chinese only)."""
 
     code: str
     message: str
+    fields: list[FieldError] | None = None  # 422 on invalid parameters: which ones, and pydantic's error type
 
 
 class ErrorBody(BaseModel):
@@ -35,13 +45,13 @@ class ErrorBody(BaseModel):
 
 
 ERROR_DESCRIPTIONS = {
-    400: "请求体无法解析 (the body is not UTF-8 JSON or a well-formed form)",
-    401: "未登录或令牌无效 (missing or invalid bearer token)",
-    403: "当前角色无权执行此操作 (the caller's role does not allow this)",
-    404: "对象不存在或不在本单位范围内 (not found, or not visible to the caller)",
-    409: "当前状态不允许此操作 (not allowed in the current state)",
-    413: "请求体过大 (request body too large)",
-    422: "请求参数有误 (invalid parameters or body)",
+    400: "请求体无法解析",
+    401: "未登录或令牌无效",
+    403: "当前角色无权执行此操作",
+    404: "对象不存在或不在本单位范围内",
+    409: "当前状态不允许此操作",
+    413: "请求体过大",
+    422: "请求参数有误",
 }
 
 
@@ -58,6 +68,17 @@ def error_response(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
+def validation_response(errors: Sequence[Any]) -> JSONResponse:
+    """422 for invalid parameters: the message in Chinese (``gateway.validation_zh``); each error's ``loc`` and
+    pydantic ``type`` kept for programs under ``fields``; English, if any, only in the log."""
+    errors = list(errors)
+    log.info("invalid request: %s", "; ".join(f"{e.get('loc')}: {e.get('type')}" for e in errors[:5]))
+    body = {"error": {"code": "invalid_request", "message": "请求参数有误：" + summary(errors),
+                      "fields": [{"loc": [str(p) for p in e.get("loc", ())], "type": str(e.get("type", ""))}
+                                 for e in errors[:20]]}}
+    return JSONResponse(body, status_code=422)
+
+
 def install(app: FastAPI) -> None:
     """Register the handlers that give every error the API's shape."""
 
@@ -67,11 +88,7 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
-        parts = []
-        for err in exc.errors()[:5]:
-            where = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
-            parts.append(f"{where}: {err.get('msg')}")
-        return error_response(422, "invalid_request", "请求参数有误 (invalid request): " + "; ".join(parts))
+        return validation_response(exc.errors())
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -85,7 +102,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return error_response(500, "internal_error", "服务内部错误，请稍后重试 (internal error)")
+        return error_response(500, "internal_error", "服务内部错误，请稍后重试")
 
     async def _unavailable(request: Request, exc: Exception) -> Response:
         # The database connection was lost (a PostgreSQL restart or failover; issue 12, "API returns 500
@@ -113,7 +130,7 @@ def install(app: FastAPI) -> None:
         return await request.app.exception_handlers[DomainError](request, domain)  # type: ignore[no-any-return]
 
     async def _no_row(request: Request, exc: Exception) -> Response:
-        return await request.app.exception_handlers[DomainError](request, NotFound("记录不存在 (not found)"))  # type: ignore[no-any-return]
+        return await request.app.exception_handlers[DomainError](request, NotFound("记录不存在"))  # type: ignore[no-any-return]
 
     for kind in (StatementError, OverflowError, UnicodeError):
         app.add_exception_handler(kind, _refused)

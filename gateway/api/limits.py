@@ -28,7 +28,7 @@ def body_limit(settings: Settings, method: str, path: str) -> int | None:
 
 
 def too_large(limit: int) -> HTTPException:
-    return HTTPException(413, f"请求体超过 {limit} 字节的上限 (request body larger than {limit} bytes)")
+    return HTTPException(413, f"请求体超过 {limit} 字节的上限")
 
 
 class BodyLimit:

@@ -27,6 +27,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 HOLIDAYS = ("元旦", "春节", "清明节", "劳动节", "端午节", "中秋节", "国庆节")
 _DOCUMENT_NUMBER = re.compile(r"^\S+〔\d{4}〕\d+号$")
 _SATURDAY = 5
+WEEKDAYS = ("星期一", "星期二", "星期三", "星期四", "星期五", "星期六", "星期日")
 
 
 def statutory_days_off(year: int) -> int:
@@ -53,7 +54,7 @@ class Notice(BaseModel):
     @model_validator(mode="after")
     def _document_number_shape(self) -> Self:
         if not _DOCUMENT_NUMBER.match(self.document_number):
-            raise ValueError(f"document_number {self.document_number!r} is not like 国办发明电〔2024〕12号")
+            raise ValueError(f"文号“{self.document_number}”不符合“国办发明电〔2024〕12号”的格式")
         return self
 
 
@@ -92,27 +93,27 @@ class CalendarYear(BaseModel):
         if not errors:
             errors = self._days_off_add_up()
         if errors:
-            raise ValueError(f"calendar year {self.year}: " + "; ".join(errors))
+            raise ValueError(f"{self.year}年节假日安排有误：" + "；".join(errors))
         return self
 
     def _dates_in_year(self) -> list[str]:
         errors = [
-            f"{day.date} is outside the declared year {self.year}"
+            f"{day.date} 不在所声明的 {self.year} 年内"
             for day in (*self.rest_days, *self.makeup_workdays)
             if day.date.year != self.year
         ]
         # The notice for year Y comes out in the autumn of Y-1 (rarely, a correction in Y itself).
         if self.notice.published_on.year not in (self.year - 1, self.year):
-            errors.append(f"notice published {self.notice.published_on} cannot be the one for {self.year}")
+            errors.append(f"{self.notice.published_on} 发布的通知不可能是 {self.year} 年的安排")
         return errors
 
     def _no_duplicates_or_overlap(self) -> list[str]:
         errors: list[str] = []
-        for label, days in (("rest_days", self.rest_days), ("makeup_workdays", self.makeup_workdays)):
+        for label, days in (("放假日期", self.rest_days), ("调休上班日期", self.makeup_workdays)):
             dates = [d.date for d in days]
-            errors += [f"{d} is listed twice in {label}" for d in sorted(set(dates)) if dates.count(d) > 1]
+            errors += [f"{d} 在{label}中重复出现" for d in sorted(set(dates)) if dates.count(d) > 1]
         both = {d.date for d in self.rest_days} & {d.date for d in self.makeup_workdays}
-        errors += [f"{d} is both a rest day and a make-up working day" for d in sorted(both)]
+        errors += [f"{d} 既是放假日又是调休上班日" for d in sorted(both)]
         return errors
 
     def _named_holidays(self) -> list[str]:
@@ -120,12 +121,12 @@ class CalendarYear(BaseModel):
         for day in (*self.rest_days, *self.makeup_workdays):
             unknown = [n for n in holiday_names(day.holiday) if n not in HOLIDAYS]
             if unknown:
-                errors.append(f"{day.date} is named {day.holiday!r}; expected one of {'/'.join(HOLIDAYS)}")
+                errors.append(f"{day.date} 的节日名称“{day.holiday}”不是以下之一：{'、'.join(HOLIDAYS)}")
         named = {n for day in self.rest_days for n in holiday_names(day.holiday)}
-        errors += [f"no rest day is named {h} (every notice arranges it)" for h in HOLIDAYS if h not in named]
+        errors += [f"没有{h}的放假日（每年的通知都安排）" for h in HOLIDAYS if h not in named]
         periods = {day.holiday for day in self.rest_days}
         errors += [
-            f"make-up day {day.date} serves {day.holiday!r}, which has no rest days in this file"
+            f"调休上班日 {day.date} 所属的“{day.holiday}”在本文件中没有放假日"
             for day in self.makeup_workdays
             if day.holiday not in periods
         ]
@@ -134,7 +135,7 @@ class CalendarYear(BaseModel):
     def _makeup_on_weekends(self) -> list[str]:
         # 调休上班 moves work onto a Saturday or Sunday; a weekday "make-up" is a data error.
         return [
-            f"make-up working day {day.date} is a weekday ({day.date:%A}), not a Saturday or Sunday"
+            f"调休上班日 {day.date} 是{WEEKDAYS[day.date.weekday()]}，不是星期六或星期日"
             for day in self.makeup_workdays
             if day.date.weekday() < _SATURDAY
         ]
@@ -144,7 +145,7 @@ class CalendarYear(BaseModel):
         for day in self.rest_days:
             by_holiday.setdefault(day.holiday, []).append(day.date.toordinal())
         return [
-            f"the rest days of {name} are not one unbroken period"
+            f"{name}的放假日期不连续"
             for name, days in by_holiday.items()
             if max(days) - min(days) + 1 != len(days)
         ]
@@ -160,9 +161,8 @@ class CalendarYear(BaseModel):
         )
         if net != expected:
             return [
-                f"{weekday_rest} weekday rest days minus {len(self.makeup_workdays)} make-up days = {net},"
-                f" but the law grants {expected} days off (a date is missing or extra;"
-                " set statutory_days_off only for an extraordinary arrangement)"
+                f"工作日放假 {weekday_rest} 天减调休上班 {len(self.makeup_workdays)} 天为 {net} 天，"
+                f"但法定节假日为 {expected} 天（有日期缺漏或多出；statutory_days_off 仅用于特殊安排）"
             ]
         return []
 

@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from gateway.dashboard.render import LoginRequired, back, page
 from gateway.dashboard.security import DASHBOARD, SessionMiddleware, require_csrf
 from gateway.errors import DomainError
+from gateway.validation_zh import summary
 
 STATIC = Path(__file__).with_name("static")
 # No inline script anywhere: the Content-Security-Policy forbids it, so injected markup cannot run.
@@ -123,10 +124,9 @@ def _html_errors(app: FastAPI) -> None:
         assert isinstance(exc, RequestValidationError)
         if not request.url.path.startswith(DASHBOARD) or request.method == "GET":
             return await json_invalid(request, exc)  # type: ignore[no-any-return]
-        fields = "、".join(str(e.get("loc", ("", "?"))[-1]) for e in exc.errors()[:5])
         referer = request.headers.get("referer", "")
         where = referer[referer.find(DASHBOARD):] if DASHBOARD in referer else f"{DASHBOARD}/"
-        return back(request, where, error=f"表单填写不完整或有误：{fields}")
+        return back(request, where, error=f"表单填写不完整或有误：{summary(exc.errors())}")
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(LoginRequired, login_required)

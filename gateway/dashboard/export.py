@@ -17,8 +17,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from gateway.services.bulletin import Bulletin
-from gateway.services.reports import Report, ReportRow, ratio
-from gateway.services.reports import __doc__ as DEFINITIONS
+from gateway.services.reports import DEFINITIONS, Report, ReportRow, ratio
 
 HEADERS = ["单位/平台", "受理量", "按时签收率", "按时响应率", "按时办结率", "超期件", "退回件", "重办件", "重复投诉",
            "响应率", "解决率", "满意率", "综合得分", "督办件", "督办按时率",
@@ -60,8 +59,8 @@ def _sheet(sheet: Worksheet, title: str, report: Report) -> None:
 def _notes(book: Workbook, weights: dict[str, float], lines: Iterable[str] = ()) -> None:
     notes = book.create_sheet("口径说明")
     notes.column_dimensions["A"].width = 110
-    for line in (DEFINITIONS or "").strip().splitlines():
-        notes.append([line.strip()])
+    for line in DEFINITIONS:  # Chinese, plain text: what a person reads beside the figures
+        notes.append([line])
     notes.append([f"综合得分权重：响应率 {weights.get('response', 0)}，解决率 {weights.get('resolution', 0)}，"
                   f"满意率 {weights.get('satisfaction', 0)}"])
     for line in lines:

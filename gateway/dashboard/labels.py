@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+
+from gateway import catalogue
 from gateway.principal import ROLE_LABELS
 from gateway.schema import APPEAL_TYPE_LABELS
 from gateway.services.ticket_states import STATUS_LABELS
@@ -50,3 +54,23 @@ AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", 
          "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",
          "alert_acknowledged": "确认告警", "unit_saved": "保存承办单位", "report_exported": "导出报表",
          "evidence_fetched": "平台下载证据"}
+
+UNKNOWN = "未知"  # a value no table names (a new platform or enum value): never shown raw, never a crash
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]")
+
+
+def zh(value: object, table: Mapping[str, str] | None = None, empty: str = "—") -> str:
+    """The Chinese word for a code the dashboard shows: the table's label; a value already in Chinese
+    (the platforms' own words) as it is; ``empty`` for none; ``未知`` for an unknown English code."""
+    if value is None or value == "":
+        return empty
+    text = str(getattr(value, "value", value))
+    if table is not None and text in table:
+        return table[text]
+    return text if _HAN.search(text) and not _LATIN.search(text) else UNKNOWN
+
+
+def platform_status(value: str | None, platform: str) -> str:
+    """A platform's own status (``platform_status``) in Chinese: e.g. the mailbox's pending_review → 待受理."""
+    return zh(value, catalogue.statuses(platform))

@@ -118,7 +118,7 @@ def queue_page(session: Session, filters: QueueFilters, *, scope_unit: str | Non
 
 def _id(text: str) -> int:
     if not text.isdigit() or int(text) > MAX_ID:
-        raise DomainError("分页参数无效 (bad cursor)", code="invalid_request", status=422)
+        raise DomainError("分页参数无效", code="invalid_request", status=422)
     return int(text)
 
 
@@ -130,7 +130,7 @@ def _due_cursor(cursor: str) -> tuple[datetime, int]:
     except ValueError:
         moment = None
     if moment is None or moment.utcoffset() is None:
-        raise DomainError("分页参数无效 (bad cursor)", code="invalid_request", status=422)
+        raise DomainError("分页参数无效", code="invalid_request", status=422)
     return moment, _id(last)
 
 

@@ -70,7 +70,8 @@ def span(seconds: float | int | None) -> str:
     return ("超时" + text) if seconds < 0 else text
 
 
-TEMPLATES.env.filters.update(when=when, pct=pct, span=span, local=local_iso, platform=platform_label)
+TEMPLATES.env.filters.update(when=when, pct=pct, span=span, local=local_iso, platform=platform_label, zh=labels.zh,
+                             platform_status=labels.platform_status)
 TEMPLATES.env.globals.update(L=labels, Role=Role, basis=basis)
 
 
@@ -98,7 +99,7 @@ def allowed(principal: Principal, roles: tuple[Role, ...] | None) -> bool:
 def require(principal: Principal, *roles: Role, action: str) -> None:
     """Forbidden unless the principal holds one of ``roles`` (no role implies another)."""
     if not principal.has(*roles):
-        raise Forbidden(f"无权访问“{action}” (forbidden)")
+        raise Forbidden(f"无权访问“{action}”")
 
 
 def page(request: Request, name: str, *, active: str = "", status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -19,6 +19,7 @@ from gateway.errors import DomainError
 from gateway.schema import SHANGHAI, ReplyDraft
 from gateway.services import actions, decisions, oversight, replies, suspension
 from gateway.settings import Role
+from gateway.validation_zh import summary
 
 router = APIRouter(prefix=f"{DASHBOARD}/tickets/{{ticket_id}}")
 Reason = Annotated[str, Form(min_length=2, max_length=2000)]
@@ -107,11 +108,7 @@ def draft_reply(
             "contacted": {"yes": True, "no": False}.get(contacted),
             "responsibility": responsibility or None, "rectification": rectification or None})
     except ValidationError as exc:
-        names = {"is_true": "是否属实", "investigation": "调查情况", "disposition": "处置结果",
-                 "citizen_opinion": "反映人意见", "resolved": "办理结果", "responsibility": "责任认定",
-                 "rectification": "整改情况", "public_reply": "答复诉求人"}
-        missing = "、".join(names.get(str(e["loc"][0]), str(e["loc"][0])) for e in exc.errors())
-        return back(request, f"{DASHBOARD}/tickets/{ticket_id}", error=f"答复内容不完整或有误：{missing}")
+        return back(request, f"{DASHBOARD}/tickets/{ticket_id}", error=f"答复内容不完整或有误：{summary(exc.errors())}")
     review = request.app.state.container.settings.dashboard.unit_head_review
     done = "答复已保存，等待部门负责人审核" if review else "答复已保存，等待分管领导审批"
     return perform(request, ticket_id, actions.draft_reply, done, draft=draft, evidence_ids=evidence or [],

@@ -95,10 +95,10 @@ def print_final_review(ticket_id: int, request: Request) -> Response:
         ticket = get_ticket(session, ticket_id)
         scope = principal.unit_scope()
         if scope is not None and ticket.unit != scope:
-            raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+            raise NotFound("工单不存在")
         form = final_review_view(session, ticket)
     if form is None:
-        raise NotFound("本工单没有三级结案终审表 (no final review form)")
+        raise NotFound("本工单没有三级结案终审表")
     return page(request, "final_review_print.html", active="queue", f=form)
 
 

@@ -70,7 +70,7 @@ def parse_group(value: str) -> dict[str, Any]:
     """The inverse of ``group_value``; a malformed value is refused in Chinese."""
     parts = value.split("|", 2)
     if len(parts) != 3 or not parts[0] or not (parts[1] == "" or parts[1].isdigit()):
-        raise DomainError("告警分组参数有误 (malformed group)", code="invalid_input")
+        raise DomainError("告警分组参数有误", code="invalid_input")
     return {"kind": parts[0], "threshold": int(parts[1]) if parts[1] else None, "unit": parts[2] or None}
 
 
@@ -110,7 +110,7 @@ def _acknowledge(request: Request, *, ids: list[int], note: str, group: str | No
             if group is not None:
                 ids = group_ids(session, **parse_group(group), scope=visible_unit(principal))
                 if not ids:
-                    raise DomainError("该组已没有未确认的告警 (no active alert in this group)", code="invalid_state")
+                    raise DomainError("该组已没有未确认的告警", code="invalid_state")
             done, skipped = acknowledge_alert(session, alert_ids=ids, principal=principal, now=container.clock(),
                                               note=note, ip=client_ip(request))
     except DomainError as exc:

@@ -33,9 +33,9 @@ def _period(container: Container, start: date | None, end: date | None) -> tuple
     end = end or today
     start = start or end.replace(day=1)
     if start > end:
-        raise DomainError("开始日期不能晚于结束日期 (start after end)", code="invalid_request", status=422)
+        raise DomainError("开始日期不能晚于结束日期", code="invalid_request", status=422)
     if (end - start).days > MAX_DAYS:
-        raise DomainError(f"统计期间最长 {MAX_DAYS} 天 (period too long)", code="invalid_request", status=422)
+        raise DomainError(f"统计期间最长 {MAX_DAYS} 天", code="invalid_request", status=422)
     return start, end
 
 

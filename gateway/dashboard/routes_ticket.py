@@ -159,7 +159,7 @@ def upload_evidence(
         with transaction(container.sessions) as session:
             ticket = get_ticket(session, ticket_id, for_update=True)
             if (scope := visible_unit(principal)) is not None and ticket.unit != scope:
-                raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")
+                raise Forbidden("不是本单位承办的工单")
             record = evidence.store_upload(
                 session, ticket=ticket, stream=file.file, filename=file.filename or "", note=note, principal=principal,
                 now=container.clock(), directory=evidence_dir(container),
@@ -181,7 +181,7 @@ def download_evidence(ticket_id: int, evidence_id: int, request: Request) -> Res
         _check_scope(principal, ticket.unit, ticket_id)
         record = evidence.get_evidence(session, evidence_id=evidence_id)
     if record.ticket_id != ticket_id:
-        raise NotFound(f"证据文件不存在 (evidence {evidence_id} not found)")
+        raise NotFound("证据文件不存在")
     path = evidence_dir(container) / record.stored_as
     disposition = f"attachment; filename=\"evidence-{record.id}.{record.kind}\"; filename*=UTF-8''{quote(record.name)}"
     return FileResponse(path, media_type=record.mime, headers={"Content-Disposition": disposition})
@@ -190,4 +190,4 @@ def download_evidence(ticket_id: int, evidence_id: int, request: Request) -> Res
 def _check_scope(principal: Principal, unit: str | None, ticket_id: int) -> None:
     scope = visible_unit(principal)
     if scope is not None and unit != scope:
-        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+        raise NotFound("工单不存在")

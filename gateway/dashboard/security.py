@@ -102,7 +102,7 @@ def check_login_form(container: Container, request: Request, field: str) -> None
     nonce = request.cookies.get(LOGIN_COOKIE, "")
     expected = sign(signing_key(container), "login:" + nonce)
     if not nonce or not hmac.compare_digest(expected, field or ""):
-        raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
+        raise Forbidden("表单已失效，请刷新页面后重试")
 
 
 KEEP_OUT = ("csrf_token", "password", "secret", "token")  # never kept for a refused form's redo
@@ -137,7 +137,7 @@ async def require_csrf(request: Request) -> None:
             sent = str(form.get("csrf_token") or "")
             request.state.form_values = entered(form.multi_items())
     if not hmac.compare_digest(login.record.csrf_token, sent or ""):
-        raise Forbidden("表单已失效，请刷新页面后重试 (CSRF check failed)")
+        raise Forbidden("表单已失效，请刷新页面后重试")
 
 
 class SessionMiddleware:
@@ -169,7 +169,7 @@ class SessionMiddleware:
                 if request.method not in SAFE_METHODS and not request.url.path.startswith(DASHBOARD):
                     sent = request.headers.get("x-csrf-token", "")
                     if not hmac.compare_digest(login.record.csrf_token, sent):
-                        response = error_response(403, "forbidden", "缺少或错误的 CSRF 令牌 (CSRF check failed)")
+                        response = error_response(403, "forbidden", "缺少或错误的 CSRF 令牌")
                         await response(scope, receive, send)
                         return
         await self.app(scope, receive, send)

@@ -32,7 +32,7 @@ _DUMMY_HASH = HASHER.hash(secrets.token_hex(16))
 class LoginRefused(DomainError):
     """Wrong name or password, a locked or disabled account: one message for all, never which."""
 
-    def __init__(self, message: str = "用户名或密码错误，或账号已锁定 (login refused)") -> None:
+    def __init__(self, message: str = "用户名或密码错误，或账号已锁定") -> None:
         super().__init__(message, code="login_refused", status=401)
 
 
@@ -72,16 +72,16 @@ def token_hash(token: str) -> str:
 def check_password_policy(password: str) -> None:
     """At least 10 characters mixing letters and digits."""
     if len(password) < MIN_PASSWORD or password.isdigit() or password.isalpha():
-        raise DomainError(f"密码至少 {MIN_PASSWORD} 位，且须同时包含字母和数字 (password too weak)",
+        raise DomainError(f"密码至少 {MIN_PASSWORD} 位，且须同时包含字母和数字",
                           code="weak_password", status=422)
 
 
 def _check_roles(roles: Iterable[str], unit: str | None) -> list[str]:
     valid = [Role(r).value for r in roles]
     if not valid:
-        raise DomainError("至少选择一个角色 (a user needs a role)", code="invalid_request", status=422)
+        raise DomainError("至少选择一个角色", code="invalid_request", status=422)
     if any(r in UNIT_ROLES for r in valid) and not unit:
-        raise DomainError("承办单位、部门负责人角色须指定所属单位 (a unit or unit_head user needs a unit)",
+        raise DomainError("承办单位、部门负责人角色须指定所属单位",
                           code="invalid_request", status=422)
     return sorted(set(valid))
 
@@ -93,10 +93,10 @@ def create_user(
     """A new user with a hashed password; names are unique."""
     name = username.strip().lower()
     if not name or not name.replace("_", "").replace("-", "").replace(".", "").isalnum():
-        raise DomainError("用户名只能包含字母、数字、点、下划线和连字符 (bad username)", code="invalid_request",
+        raise DomainError("用户名只能包含字母、数字、点、下划线和连字符", code="invalid_request",
                           status=422)
     if repo.find_user(session, username=name) is not None:
-        raise DomainError(f"用户名“{name}”已存在 (username taken)", code="conflict")
+        raise DomainError(f"用户名“{name}”已存在", code="conflict")
     check_password_policy(password)
     user = UserRecord(username=name, display_name=display_name.strip() or name, password_hash=HASHER.hash(password),
                       roles=_check_roles(roles, unit), unit=unit or None, active=True, failed_logins=0,

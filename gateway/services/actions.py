@@ -43,7 +43,7 @@ def _unit_scope(ticket: TicketRecord, principal: Principal) -> None:
     # A unit user acts on its own unit's tickets only; a unit role without a unit on none (fail closed).
     scope = principal.unit_scope()
     if scope is not None and ticket.unit != scope:
-        raise DomainError("不是本单位承办的工单 (not your unit's ticket)", code="forbidden", status=403)
+        raise DomainError("不是本单位承办的工单", code="forbidden", status=403)
 
 
 def sign_off(session: Session, *, ticket_id: int, principal: Principal, now: datetime) -> list[int]:
@@ -182,7 +182,7 @@ def approve_reply(
     ticket = get_ticket(session, ticket_id, for_update=True)
     require(ticket, (T.reply_drafted,), "审批答复")
     if not ticket.reply:
-        raise DomainError("没有待审批的答复 (no reply draft)", code="invalid_state")
+        raise DomainError("没有待审批的答复", code="invalid_state")
     replies.check_approver(ticket, principal, review=review)
     closing.check_before_approval(session, ticket=ticket, principal=principal)  # 000 沟通通报 三, 002 三(二)
     # The four parts and the platform's own are checked again: what is approved is what goes out.

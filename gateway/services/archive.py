@@ -63,7 +63,7 @@ def daily(session: Session, principal: Principal, *, day: date, now: datetime) -
     """日清: the day's intake, what was finished that day, and every ticket still open at the day's end."""
     scope = principal.unit_scope()
     if not 2000 <= day.year <= 2999:
-        raise DomainError("日期超出范围 (day out of range)", code="invalid_day", status=422)
+        raise DomainError("日期超出范围", code="invalid_day", status=422)
     lo, hi = _day(day)
 
     def scoped(stmt: Any) -> Any:
@@ -142,7 +142,7 @@ def _seal(session: Session, *, period: str, key: str, principal: Principal, now:
           items: list[dict[str, Any]], **manifest: Any) -> ArchiveBatchRecord:
     if session.scalars(select(ArchiveBatchRecord.id).where(ArchiveBatchRecord.period == period,
                                                            ArchiveBatchRecord.key == key)).first() is not None:
-        raise DomainError(f"{key} 已封存，不能重复归档 (already sealed)", code="already_sealed")
+        raise DomainError(f"{key} 已封存，不能重复归档", code="already_sealed")
     checksums = {str(item["ticket"]["id"]): _sha(_canonical(item)) for item in items}
     content = _canonical({"period": period, "key": key, "article": ARTICLE, "sealed_at": _iso(now),
                           "sealed_by": principal.name, "tickets": items, "checksums": checksums})
@@ -176,7 +176,7 @@ def export(session: Session, *, principal: Principal, batch_id: int, now: dateti
     if record is None:
         from gateway.errors import NotFound
 
-        raise NotFound(f"归档批次不存在 (batch {batch_id} not found)")
+        raise NotFound("归档批次不存在")
     add_audit(session, actor=principal.name, action="archive_exported", now=now, target=f"{record.period}:{record.key}",
               batch_id=record.id)
     return record
@@ -188,13 +188,13 @@ def close_month(session: Session, *, principal: Principal, month: str, now: date
     try:
         first = date.fromisoformat(f"{month}-01")
     except ValueError:
-        raise DomainError("月份格式为 YYYY-MM (month: YYYY-MM)", code="invalid_month", status=422) from None
+        raise DomainError("月份格式为 YYYY-MM", code="invalid_month", status=422) from None
     if not 2000 <= first.year <= 2999:
-        raise DomainError("月份超出范围 (month out of range)", code="invalid_month", status=422)
+        raise DomainError("月份超出范围", code="invalid_month", status=422)
     end = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
     end_at = datetime.combine(end, time(), tzinfo=SHANGHAI)
     if now < end_at:
-        raise DomainError("当月尚未结束，不能月结 (the month has not ended)", code="too_early", status=422)
+        raise DomainError("当月尚未结束，不能月结", code="too_early", status=422)
     tickets = list(session.scalars(select(TicketRecord).where(
         TicketRecord.issued_at < end_at, TicketRecord.status.in_(FINISHED), TicketRecord.archived_at.is_(None),
     ).order_by(TicketRecord.id).with_for_update()))
@@ -217,13 +217,13 @@ def archive_year(session: Session, *, principal: Principal, year: int, now: date
         ArchiveBatchRecord.period == "month", ArchiveBatchRecord.key.like(f"{year:04d}-%")))}
     missing = [f"{year:04d}-{m:02d}" for m in range(1, 13) if f"{year:04d}-{m:02d}" not in months]
     if missing:
-        raise DomainError(f"以下月份尚未月结：{'、'.join(missing)} (close every month first)", code="months_open",
+        raise DomainError(f"以下月份尚未月结：{'、'.join(missing)}", code="months_open",
                           status=422)
     items: list[dict[str, Any]] = []
     for key in sorted(months):
         batch = months[key]
         if _sha(batch.content) != batch.sha256:
-            raise DomainError(f"{key} 月结数据校验失败 (checksum mismatch)", code="checksum_mismatch", status=409)
+            raise DomainError(f"{key} 月结数据校验失败", code="checksum_mismatch", status=409)
         items.extend(json.loads(batch.content)["tickets"])
     return _seal(session, period="year", key=f"{year:04d}", principal=principal, now=now, items=items,
                  months={k: months[k].sha256 for k in sorted(months)})

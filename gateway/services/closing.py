@@ -51,12 +51,12 @@ FINAL_PROFILES = frozenset({"002"})  # 002 三(二) binds the bureau that follow
 def _scoped(ticket: TicketRecord, principal: Principal) -> None:
     scope = principal.unit_scope()  # a unit user acts on its own unit's tickets only (fails closed)
     if scope is not None and ticket.unit != scope:
-        raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")
+        raise Forbidden("不是本单位承办的工单")
 
 
 def _in(ticket: TicketRecord, states: tuple[str, ...], action: str) -> None:
     if ticket.status not in states:
-        raise DomainError(f"工单当前状态不能{action} (ticket {ticket.id} is {ticket.status})", code="invalid_state")
+        raise DomainError(f"工单当前状态不能{action}", code="invalid_state")
 
 
 def record_notice(
@@ -70,17 +70,17 @@ def record_notice(
     _in(ticket, AFTER_HANDLING, "记录办结通报")
     if exempt_reason.strip():
         if len(exempt_reason.strip()) < 5:
-            raise DomainError("特殊事项须写明理由 (the exemption needs its reason)", code="reason_required", status=422)
+            raise DomainError("特殊事项须写明理由", code="reason_required", status=422)
         notice: dict[str, Any] = {"exempt": True, "exempt_reason": exempt_reason.strip()}
     else:
         if how not in HOW:
-            raise DomainError(f"通报方式须为{'/'.join(HOW.values())}之一 (how: {', '.join(HOW)})",
+            raise DomainError(f"通报方式须为{'/'.join(HOW.values())}之一",
                               code="invalid_how", status=422)
         if len(told.strip()) < 2 or len(opinion.strip()) < 2:
-            raise DomainError(f"须写明通报的结果和反映人的意见（{A_NOTICE}） (told and opinion are required)",
+            raise DomainError(f"须写明通报的结果和反映人的意见（{A_NOTICE}）",
                               code="notice_incomplete", status=422)
         if satisfied is None:
-            raise DomainError("须记录反映人对办理结果是否满意（000 沟通通报 四）(satisfied is required)",
+            raise DomainError("须记录反映人对办理结果是否满意（000 沟通通报 四）",
                               code="notice_incomplete", status=422)
         notice = {"exempt": False, "how": how, "told": told.strip(), "opinion": opinion.strip(),
                   "satisfied": satisfied, "rights_told": rights_told}
@@ -101,11 +101,11 @@ def record_reasonable(
     _scoped(ticket, principal)
     _in(ticket, AFTER_HANDLING, "认定诉求是否合理")
     if value not in REASONABLE:
-        raise DomainError("须为诉求合理或诉求不合理 (value: reasonable | unreasonable)", code="invalid_value",
+        raise DomainError("须为诉求合理或诉求不合理", code="invalid_value",
                           status=422)
     live = final_review(session, ticket=ticket)
     if live is not None and live.state in ("pending", "approved") and value != "unreasonable":
-        raise DomainError("已有三级结案终审表，不能改为诉求合理 (a final review form stands on this ticket)",
+        raise DomainError("已有三级结案终审表，不能改为诉求合理",
                           code="invalid_state")
     ticket.reasonable = value
     add_event(session, ticket=ticket, actor=principal.name, kind="reasonableness", at=now, value=value,
@@ -140,12 +140,12 @@ def open_final_review(
         raise DomainError(f"三级结案终审表用于反映人不满意且诉求不合理的工单（{A_FINAL}）(needs 诉求不合理 and an "
                           "unsatisfied citizen)", code="not_applicable", status=422)
     if len(explanation.strip()) < 10:
-        raise DomainError("须作情况说明（不少于10字）(the explanation is required)", code="explanation_required",
+        raise DomainError("须作情况说明（不少于10字）", code="explanation_required",
                           status=422)
     live = final_review(session, ticket=ticket)
     this_cycle = live is not None and live.detail.get("cycle") == ticket.reopen_count + 1
     if live is not None and this_cycle and live.state in ("pending", "approved"):
-        raise DomainError("本轮办理已有三级结案终审表 (a form exists for this cycle)", code="invalid_state")
+        raise DomainError("本轮办理已有三级结案终审表", code="invalid_state")
     record = ApprovalRecord(ticket_id=ticket.id, kind=FINAL_REVIEW, state="pending", requested_by=principal.name,
                             requested_at=now, detail={"explanation": explanation.strip(), "signatures": [],
                                                       "cycle": ticket.reopen_count + 1, "unit": ticket.unit,
@@ -166,12 +166,12 @@ def _signer(ticket: TicketRecord, record: ApprovalRecord, principal: Principal, 
     if step == "unit_head":
         principal.require(Role.unit_head, action="部门负责人审核")
         if not ticket.unit or principal.unit != ticket.unit:
-            raise Forbidden("须由本工单承办单位的部门负责人审核 (the head of the ticket's unit signs first)")
+            raise Forbidden("须由本工单承办单位的部门负责人审核")
     else:
         principal.require(Role.leader, action="局领导签字")
     signed = [s["by"] for s in record.detail.get("signatures") or []]
     if principal.name == record.requested_by or principal.name in signed:
-        raise Forbidden("三级签字须由不同的人，且不能是填表人（四眼原则）(four eyes: three different signers)")
+        raise Forbidden("三级签字须由不同的人，且不能是填表人（四眼原则）")
 
 
 def _turn(session: Session, ticket_id: int, principal: Principal
@@ -181,7 +181,7 @@ def _turn(session: Session, ticket_id: int, principal: Principal
     record = final_review(session, ticket=ticket)
     step = None if record is None else next_step(record)
     if record is None or step is None:
-        raise DomainError("没有待签字的三级结案终审表 (no form waiting for a signature)", code="invalid_state")
+        raise DomainError("没有待签字的三级结案终审表", code="invalid_state")
     _signer(ticket, record, principal, step[0])
     return ticket, record, step
 
@@ -221,19 +221,19 @@ def check_before_approval(session: Session, *, ticket: TicketRecord, principal: 
     """What the leader's approval of the reply needs from the closing records, per the bureau's regulation."""
     notice = ticket.closing_notice or {}
     if notice.get("exempt") and notice.get("by") == principal.name:
-        raise Forbidden("特殊事项免予通报须由他人审批（四眼原则）(four eyes: the exemption's author cannot approve)")
+        raise Forbidden("特殊事项免予通报须由他人审批（四眼原则）")
     profile = runtime_for(session).sla.profile
     if profile in NOTICE_PROFILES and notice.get("cycle") != ticket.reopen_count + 1:
-        raise DomainError(f"须先记录办结通报：已向反映人通报结果及其意见，或特殊事项及理由（{A_NOTICE}）"
-                          "(record the closing notification first)", code="notice_required", status=422)
+        raise DomainError(f"须先记录办结通报：已向反映人通报结果及其意见，或特殊事项及理由（{A_NOTICE}）",
+                          code="notice_required", status=422)
     if profile in FINAL_PROFILES:
         if ticket.reasonable not in REASONABLE:
-            raise DomainError(f"须先认定诉求合理或不合理（{A_FINAL}）(record reasonable/unreasonable first)",
+            raise DomainError(f"须先认定诉求合理或不合理（{A_FINAL}）",
                               code="reasonable_required", status=422)
         if ticket.reasonable == "unreasonable" and dissatisfied(ticket):
             form = final_review(session, ticket=ticket)
             this_cycle = form is not None and form.detail.get("cycle") == ticket.reopen_count + 1
             if form is None or form.state != "approved" or not this_cycle:  # a 重办 needs its own form
-                raise DomainError(f"反映人不满意且诉求不合理：须先经三级结案终审表签字（{A_FINAL}）"
-                                  "(the final review form must be signed first)", code="final_review_required",
+                raise DomainError(f"反映人不满意且诉求不合理：须先经三级结案终审表签字（{A_FINAL}）",
+                                  code="final_review_required",
                                   status=422)

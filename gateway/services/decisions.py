@@ -27,14 +27,14 @@ UNSATISFIED = ("dissatisfied",)
 def _waiting(session: Session, ticket_id: int, kind: str, what: str) -> ApprovalRecord:
     record = workflow.pending(session, ticket_id=ticket_id, kind=kind, for_update=True)
     if record is None:
-        raise DomainError(f"没有待审批的{what} (no pending {kind} request)", code="invalid_state")
+        raise DomainError(f"没有待审批的{what}", code="invalid_state")
     return record
 
 
 def _four_eyes(record: ApprovalRecord, principal: Principal, what: str) -> None:
     # Four eyes on every dispatch and extension: whoever asked does not approve it.
     if record.requested_by == principal.name:
-        raise Forbidden(f"不能审批本人提出的{what}（四眼原则） (four eyes: the requester cannot approve)")
+        raise Forbidden(f"不能审批本人提出的{what}（四眼原则）")
 
 
 def approve_dispatch(
@@ -69,7 +69,7 @@ def reject_dispatch(session: Session, *, ticket_id: int, principal: Principal, r
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = _waiting(session, ticket_id, workflow.DISPATCH, "派单")
     if record.detail.get("effective"):
-        raise DomainError("派单已生效，请选择改派单位后批准 (the dispatch is in force: redirect it instead)",
+        raise DomainError("派单已生效，请选择改派单位后批准",
                           code="invalid_state")
     record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
     add_event(session, ticket=ticket, actor=principal.name, kind="dispatch_rejected", at=now, reason=reason,
@@ -119,7 +119,7 @@ def mark_rework(session: Session, *, ticket_id: int, principal: Principal, reaso
     ticket = get_ticket(session, ticket_id, for_update=True)
     ticket_states.require(ticket, ticket_states.SENT, "重办", detail="rework needs a sent reply")
     if str((ticket.callback or {}).get("satisfaction")) not in UNSATISFIED:
-        raise DomainError("只有回访不满意的工单才能重办 (rework needs an unsatisfied callback)", code="invalid_state")
+        raise DomainError("只有回访不满意的工单才能重办", code="invalid_state")
     ticket_states.reopen(ticket)
     ticket.updated_at = now
     # Same kind as the platform's 重办 notice: the SLA engine opens the next cycle from this instant.

@@ -73,7 +73,7 @@ def store_upload(
     head = stream.read(CHUNK)
     kind = sniff(head)
     if kind is None or kind not in set(allowed):
-        raise DomainError(f"不支持的文件类型，仅接受：{'、'.join(allowed)} (file type not allowed by its content)",
+        raise DomainError(f"不支持的文件类型，仅接受：{'、'.join(allowed)}",
                           code="unsupported_file", status=422)
     folder = directory / str(ticket.id)
     folder.mkdir(parents=True, exist_ok=True)
@@ -85,7 +85,7 @@ def store_upload(
             while chunk:
                 size += len(chunk)
                 if size > max_bytes:
-                    raise DomainError(f"文件超过 {max_bytes // 1_048_576} MB 上限 (file too large)",
+                    raise DomainError(f"文件超过 {max_bytes // 1_048_576} MB 上限",
                                       code="payload_too_large", status=413)
                 digest.update(chunk)
                 out.write(chunk)
@@ -113,7 +113,7 @@ def get_evidence(session: Session, *, evidence_id: int) -> EvidenceRecord:
     """One evidence file record, or ``NotFound``."""
     record = session.get(EvidenceRecord, evidence_id)
     if record is None:
-        raise NotFound(f"证据文件不存在 (evidence {evidence_id} not found)")
+        raise NotFound("证据文件不存在")
     return record
 
 
@@ -123,7 +123,7 @@ def attach_to_reply(session: Session, *, ticket: TicketRecord, evidence_ids: Seq
     known = {r.id: r for r in records}
     unknown = [i for i in evidence_ids if i not in known]
     if unknown:
-        raise DomainError(f"证据文件不属于本工单：{unknown} (evidence of another ticket)", code="invalid_request",
+        raise DomainError(f"证据文件不属于本工单：{unknown}", code="invalid_request",
                           status=422)
     session.execute(update(EvidenceRecord).where(EvidenceRecord.ticket_id == ticket.id)
                     .values(in_reply=EvidenceRecord.id.in_(list(evidence_ids) or [-1]))
@@ -169,9 +169,9 @@ class EvidenceLinks:
         """Raise ``Forbidden`` unless the link was made by us for this file and has not expired."""
         # Bytes, not str: compare_digest refuses non-ASCII text with a TypeError (a 500, not a 403).
         if not hmac.compare_digest(self._mac(evidence_id, expires).encode(), sig.encode()):
-            raise Forbidden("链接无效 (bad link signature)")
+            raise Forbidden("链接无效")
         if now.timestamp() > expires:
-            raise Forbidden("链接已过期 (link expired)")
+            raise Forbidden("链接已过期")
 
 
 def resolve_links(
@@ -186,7 +186,7 @@ def resolve_links(
     if not any(str(a.get("url") or "").startswith(REF) for a in attachments):
         return dict(payload)
     if links is None:
-        raise PermanentError("GATEWAY_PUBLIC_URL 未配置，平台无法下载证据文件 (evidence needs a public URL)")
+        raise PermanentError("GATEWAY_PUBLIC_URL 未配置，平台无法下载证据文件")
     resolved = [
         {**a, "url": links.url(int(str(a["url"])[len(REF):]), issued=issued)}
         if str(a.get("url") or "").startswith(REF) else dict(a)

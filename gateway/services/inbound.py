@@ -98,7 +98,7 @@ def store_refused(
         external_id=item.external_id if fits("external_id", item.external_id) else None,
         payload=storable.storable_text(item.payload),
     )
-    error = f"入站数据无法按原样保存 (refused at the edge): {problem}"
+    error = f"入站数据无法按原样保存：{problem}"
     return _store_failed(session, platform=platform, item=kept, error=error, source=source, now=now)
 
 
@@ -175,9 +175,9 @@ def replay_inbox(session: Session, *, row_id: int, now: datetime) -> InboxRecord
 
     row = session.get(InboxRecord, row_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"入站事件不存在 (inbox row {row_id} not found)")
+        raise NotFound("入站事件不存在")
     if row.state not in ("failed", "waiting"):
-        raise DomainError(f"只能重放处理失败的入站事件 (row {row_id} is {row.state})")
+        raise DomainError("只能重放处理失败的入站事件")
     row.state, row.next_attempt_at, row.rung_at = "pending", now, now
     return row
 

@@ -46,7 +46,7 @@ class LoginThrottled(DomainError):
     def __init__(self, scope: str, until: datetime) -> None:
         local = until.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
         super().__init__(f"登录失败次数过多，{SCOPE_LABELS[scope]}已暂时锁定，请于 {local}（北京时间）后再试，"
-                         f"或联系管理员解锁 (locked until {local})", code="login_locked", status=429)
+                         f"或联系管理员解锁", code="login_locked", status=429)
         self.scope, self.until = scope, until
 
 

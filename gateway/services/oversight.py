@@ -35,7 +35,7 @@ Order = Literal["督办", "催办"]
 
 def _open(ticket: TicketRecord, allowed: tuple[str, ...], action: str) -> None:
     if ticket.status not in allowed:
-        raise DomainError(f"工单当前状态不能{action} (ticket {ticket.id} is {ticket.status})", code="invalid_state")
+        raise DomainError(f"工单当前状态不能{action}", code="invalid_state")
 
 
 def issue_order(
@@ -49,12 +49,12 @@ def issue_order(
     if order not in ("督办", "催办"):
         raise DomainError(f"未知的督办类型 {order!r} (order must be 督办 or 催办)", code="invalid_order", status=422)
     if due_at.tzinfo is None:
-        raise DomainError("期限须带时区，如 +08:00 (due_at needs its UTC offset)", code="invalid_time", status=422)
+        raise DomainError("期限须带时区，如 +08:00", code="invalid_time", status=422)
     if due_at <= now:
-        raise DomainError(f"{order}期限须晚于现在 (the deadline must lie in the future)", code="invalid_time",
+        raise DomainError(f"{order}期限须晚于现在", code="invalid_time",
                           status=422)
     if not note.strip():
-        raise DomainError(f"{order}须写明要求 (a note is required)", code="note_required", status=422)
+        raise DomainError(f"{order}须写明要求", code="note_required", status=422)
     if order == "督办":
         ticket.supervised = True
     else:
@@ -73,12 +73,12 @@ def mark_complex(
     ticket = get_ticket(session, ticket_id, for_update=True)
     _open(ticket, OPEN, "认定复杂问题")
     if ticket.complex == complex_:
-        raise DomainError("工单已是该认定 (nothing to change)", code="invalid_state")
+        raise DomainError("工单已是该认定", code="invalid_state")
     if not reason.strip():
-        raise DomainError("须说明认定理由 (a reason is required)", code="reason_required", status=422)
+        raise DomainError("须说明认定理由", code="reason_required", status=422)
     resolution = ticket_deadlines(session, ticket, now)["resolution"]
     if complex_ and resolution["due_at"] is not None and now > resolution["due_at"]:
-        raise DomainError("办结期限已过，不能再认定为复杂问题 (the resolution deadline has passed)",
+        raise DomainError("办结期限已过，不能再认定为复杂问题",
                           code="too_late", status=422)
     ticket.complex = complex_
     add_event(session, ticket=ticket, actor=principal.name, kind="complex_marked" if complex_ else "complex_unmarked",
@@ -93,14 +93,14 @@ def submit_plan(session: Session, *, ticket_id: int, principal: Principal, plan:
     ticket = get_ticket(session, ticket_id, for_update=True)
     scope = principal.unit_scope()  # a unit user acts on its own unit's tickets only (fails closed)
     if scope is not None and ticket.unit != scope:
-        raise DomainError("不是本单位承办的工单 (not your unit's ticket)", code="forbidden", status=403)
+        raise DomainError("不是本单位承办的工单", code="forbidden", status=403)
     _open(ticket, IN_HAND, "提出解决方案")
     if not ticket.complex:
-        raise DomainError("只有认定为复杂问题的工单需要提出解决方案 (the ticket is not marked complex)",
+        raise DomainError("只有认定为复杂问题的工单需要提出解决方案",
                           code="invalid_state")
     text = plan.strip()
     if len(text) < 5:
-        raise DomainError("解决方案须写明措施和预期办结时间 (the plan is too short)", code="plan_required", status=422)
+        raise DomainError("解决方案须写明措施和预期办结时间", code="plan_required", status=422)
     payload = ProgressPayload(note=f"【解决方案】{text}").model_dump(mode="json")
     ids = queue_writeback(session, ticket=ticket, action="progress", payload=payload, actor=principal.name, now=now)
     add_event(session, ticket=ticket, actor=principal.name, kind="plan_submitted", at=now, note=text, outbox_ids=ids)

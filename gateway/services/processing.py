@@ -53,7 +53,7 @@ def process_inbox(
         row = session.get(InboxRecord, row_id, with_for_update=True)
         if row is not None and row.state in ("pending", "waiting"):
             row.attempts += 1
-            _fail(row, f"数据库拒绝保存 (database refused the row: {reason})", now,
+            _fail(row, f"数据库拒绝保存：{reason}", now,
                   logged=f"the database refused it ({reason.split(':')[0]})")
     return []
 
@@ -94,7 +94,7 @@ def process_inbox_row(
         _fail(row, f"MappingError: {exc}", now)
         return []
     if (problem := _unstorable(mapped)) is not None:
-        _fail(row, f"数据无法保存 (refused): {problem}", now)
+        _fail(row, f"数据无法保存：{problem}", now)
         return []
     if isinstance(mapped, TicketDraft):
         ticket, changed, created = _apply_draft(session, mapped, now)
@@ -110,7 +110,7 @@ def process_inbox_row(
         # Out of order: a notice for a ticket we have not seen yet. Park it; the ticket's arrival
         # (or the sweeper) picks it up again. Never a drop.
         row.state, row.next_attempt_at = "waiting", now + WAIT_FOR_TICKET
-        row.error = "等待工单到达 (waiting for the ticket to arrive)"
+        row.error = "等待工单到达"
         return []
     _apply_notice(session, ticket_or_none, mapped, now)
     row.state, row.ticket_id, row.processed_at, row.error = "done", ticket_or_none.id, now, None

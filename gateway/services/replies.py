@@ -47,9 +47,9 @@ def complete_draft(draft: ReplyDraft, *, ticket: TicketRecord, when: str = "起�
     parts = reply_parts(ticket.platform)
     missing = [(field, name) for field, name in parts if _blank(getattr(draft, field))]
     if missing:
-        names, fields = "、".join(n for _, n in missing), ", ".join(f for f, _ in missing)
+        names = "、".join(n for _, n in missing)
         hint = "，请退回承办单位补充后再审批" if when == "审批" else ""
-        raise DomainError(f"{label(ticket.platform)}答复须填写：{names}{hint} (missing reply parts: {fields})",
+        raise DomainError(f"{label(ticket.platform)}答复须填写：{names}{hint}",
                           code="invalid_request", status=422)
     required = {field for field, _ in parts}
     updates: dict[str, object] = {}
@@ -62,8 +62,8 @@ def complete_draft(draft: ReplyDraft, *, ticket: TicketRecord, when: str = "起�
     contacted_at = draft.contacted_at or (ticket.responded_at if contacted else None)
     if contacted and contacted_at is None:
         # Platforms take the contact time with a "contacted" reply; the gateway never makes one up.
-        raise DomainError("答复称已联系诉求人，但没有先行联系记录：请先记录先行联系或填写联系时间 "
-                          "(contacted without a recorded contact time)", code="invalid_request", status=422)
+        raise DomainError("答复称已联系诉求人，但没有先行联系记录：请先记录先行联系或填写联系时间",
+                          code="invalid_request", status=422)
     updates |= {"contacted": contacted, "contacted_at": contacted_at}
     return draft.model_copy(update=updates)
 
@@ -89,9 +89,9 @@ def check_approver(ticket: TicketRecord, principal: Principal, *, review: bool) 
     """Four eyes: a leader who did not draft or review this reply, after the unit head's review."""
     principal.require(Role.leader, action="审批答复")
     if principal.name == ticket.reply_drafted_by:
-        raise Forbidden("不能审批本人起草的答复（四眼原则） (four eyes: the drafter cannot approve)")
+        raise Forbidden("不能审批本人起草的答复（四眼原则）")
     if ticket.reply_reviewed_by and principal.name == ticket.reply_reviewed_by:
-        raise Forbidden("审核人不能再审批同一答复（四眼原则） (four eyes: the reviewer cannot also approve)")
+        raise Forbidden("审核人不能再审批同一答复（四眼原则）")
     if review and ticket.unit and not ticket.reply_reviewed_by:
         raise DomainError("答复尚待部门负责人审核，审核后方可报分管领导审批 (002 三(二): the unit head reviews first)",
                           code="invalid_state")
@@ -107,13 +107,13 @@ def _reviewable(session: Session, ticket_id: int, principal: Principal, action: 
     principal.require(Role.unit_head, action=action)
     ticket = get_ticket(session, ticket_id, for_update=True)
     if not principal.unit or ticket.unit != principal.unit:
-        raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")
+        raise Forbidden("不是本单位承办的工单")
     if ticket.status != TicketStatus.reply_drafted.value or not ticket.reply:
-        raise DomainError("没有待审核的答复 (no reply draft waiting for review)", code="invalid_state")
+        raise DomainError("没有待审核的答复", code="invalid_state")
     if ticket.reply_reviewed_by:
-        raise DomainError(f"答复已由{ticket.reply_reviewed_by}审核 (already reviewed)", code="invalid_state")
+        raise DomainError(f"答复已由{ticket.reply_reviewed_by}审核", code="invalid_state")
     if principal.name == ticket.reply_drafted_by:
-        raise Forbidden("不能审核本人起草的答复（四眼原则） (four eyes: the drafter cannot review)")
+        raise Forbidden("不能审核本人起草的答复（四眼原则）")
     return ticket
 
 

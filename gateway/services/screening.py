@@ -60,7 +60,7 @@ def _at(session: Session, ticket_id: int, stage: str) -> tuple[TicketRecord, App
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = current(session, ticket_id, for_update=True)
     if record is None or record.detail.get("stage") != stage:
-        raise DomainError(f"甄别不在“{STAGES[stage]}”阶段 (no screening waiting at stage {stage})",
+        raise DomainError(f"甄别不在“{STAGES[stage]}”阶段",
                           code="invalid_state")
     return ticket, record
 
@@ -68,7 +68,7 @@ def _at(session: Session, ticket_id: int, stage: str) -> tuple[TicketRecord, App
 def _not(principal: Principal, record: ApprovalRecord, *keys: str) -> None:
     names = {record.requested_by} | {str(record.detail.get(k) or "") for k in keys}
     if principal.name in names:
-        raise Forbidden("甄别各环节须由不同的人办理（四眼原则） (four eyes: another person must do this step)")
+        raise Forbidden("甄别各环节须由不同的人办理（四眼原则）")
 
 
 def _step(session: Session, ticket: TicketRecord, record: ApprovalRecord, principal: Principal, now: datetime,
@@ -85,14 +85,14 @@ def apply(session: Session, *, ticket_id: int, principal: Principal, now: dateti
     principal.require(Role.unit, action="申请甄别")
     ticket = get_ticket(session, ticket_id, for_update=True)
     if principal.unit_scope() != ticket.unit:
-        raise Forbidden("只能为本单位承办的工单申请甄别 (not your unit's ticket)")
+        raise Forbidden("只能为本单位承办的工单申请甄别")
     if ticket.status not in AFTER_HANDLING or not dissatisfied(ticket):
-        raise DomainError(f"只有群众不满意的工单才能申请甄别（{ARTICLE} 一）(needs an unsatisfied citizen)",
+        raise DomainError(f"只有群众不满意的工单才能申请甄别（{ARTICLE} 一）",
                           code="not_applicable", status=422)
     if current(session, ticket.id) is not None:
-        raise DomainError("该工单已在甄别中 (a screening is in progress)", code="invalid_state")
+        raise DomainError("该工单已在甄别中", code="invalid_state")
     if len(reason.strip()) < 5:
-        raise DomainError("须写明申请甄别的理由 (the reason is required)", code="reason_required", status=422)
+        raise DomainError("须写明申请甄别的理由", code="reason_required", status=422)
     record = ApprovalRecord(ticket_id=ticket.id, kind=KIND, state="pending", requested_by=principal.name,
                             requested_at=now, detail={"stage": "applied", "application": reason.strip(),
                                                       "unit": ticket.unit, "article": ARTICLE})
@@ -109,7 +109,7 @@ def propose(session: Session, *, ticket_id: int, principal: Principal, now: date
     principal.require(Role.duty, action="填写甄别审批表")
     ticket, record = _at(session, ticket_id, "applied")
     if body not in BODIES:
-        raise DomainError(f"实施甄别的单位须为{'、'.join(BODIES.values())}之一 (body: {', '.join(BODIES)})",
+        raise DomainError(f"实施甄别的单位须为{'、'.join(BODIES.values())}之一",
                           code="invalid_body", status=422)
     _not(principal, record)
     return _step(session, ticket, record, principal, now, "proposed", body=body, body_label=BODIES[body],
@@ -130,9 +130,9 @@ def record_result(session: Session, *, ticket_id: int, principal: Principal, now
     principal.require(Role.supervisor, action="填写甄别结果表")
     ticket, record = _at(session, ticket_id, "assigned")
     if cause not in CAUSES:
-        raise DomainError(f"甄别结果须为四类原因之一（{ARTICLE} 三）(cause 1–4)", code="invalid_cause", status=422)
+        raise DomainError(f"甄别结果须为四类原因之一（{ARTICLE} 三）", code="invalid_cause", status=422)
     if len(findings.strip()) < 10:
-        raise DomainError("须写明甄别调查情况（不少于10字）(findings required)", code="findings_required", status=422)
+        raise DomainError("须写明甄别调查情况（不少于10字）", code="findings_required", status=422)
     _not(principal, record, "proposed_by", "assigned_by")
     return _step(session, ticket, record, principal, now, "screened", cause=cause, cause_label=CAUSES[cause],
                  findings=findings.strip(), screened_by=principal.name)
@@ -156,7 +156,7 @@ def answer(session: Session, *, ticket_id: int, principal: Principal, now: datet
     principal.require(Role.duty, action="甄别书面答复")
     ticket, record = _at(session, ticket_id, "decided")
     if len(text.strip()) < 5:
-        raise DomainError("须写明书面答复 (the written answer is required)", code="answer_required", status=422)
+        raise DomainError("须写明书面答复", code="answer_required", status=422)
     if record.detail.get("no_fault") and "无过错" not in text:
         raise DomainError("第四类原因须明确答复民警“无过错”（000 不满意件甄别 三(二)）(the answer must say 无过错)",
                           code="answer_incomplete", status=422)
@@ -170,7 +170,7 @@ def reject(session: Session, *, ticket_id: int, principal: Principal, now: datet
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = current(session, ticket_id, for_update=True)
     if record is None or record.detail.get("stage") not in ("proposed", "screened"):
-        raise DomainError("没有待分管领导签批的甄别 (no screening waiting for a leader)", code="invalid_state")
+        raise DomainError("没有待分管领导签批的甄别", code="invalid_state")
     record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
     add_event(session, ticket=ticket, actor=principal.name, kind="screening_rejected", at=now, reason=reason,
               approval_id=record.id)

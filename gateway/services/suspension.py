@@ -41,24 +41,24 @@ SUSPENSION = "suspension"  # the approval kind of a unit's 挂单 request
 def _check(session: Session, ticket: TicketRecord, *, reason_code: int, expected_days: int, asked_at: datetime) -> None:
     """The conditions of 002 四(六), judged at ``asked_at`` (when the unit asked, for a request)."""
     if ticket.suspended_at is not None:
-        raise DomainError("工单已挂单 (already suspended)", code="invalid_state")
+        raise DomainError("工单已挂单", code="invalid_state")
     if ticket.status not in OPEN:
-        raise DomainError(f"工单状态“{ticket.status}”不能挂单 (only a ticket in hand can be suspended)",
+        raise DomainError(f"工单状态“{ticket.status}”不能挂单",
                           code="invalid_state")
     if reason_code not in REASONS:
-        raise DomainError("挂单须属于规定的八种情形之一 (reason_code 1–8)", code="invalid_reason", status=422)
+        raise DomainError("挂单须属于规定的八种情形之一", code="invalid_reason", status=422)
     if expected_days <= MIN_DAYS:
-        raise DomainError("办理时限需超过三个月方可挂单 (expected_days must exceed 90)", code="too_short", status=422)
+        raise DomainError("办理时限需超过三个月方可挂单", code="too_short", status=422)
     resolution = ticket_deadlines(session, ticket, asked_at)["resolution"]
     if resolution["due_at"] is not None and asked_at >= resolution["due_at"]:
-        raise DomainError("须在办理时限到期前申请挂单 (must be asked before the deadline)", code="too_late",
+        raise DomainError("须在办理时限到期前申请挂单", code="too_late",
                           status=422)
 
 
 def _apply(session: Session, ticket: TicketRecord, *, actor: str, reason_code: int, note: str, chief: str,
            expected_days: int, now: datetime, **more: object) -> None:
     if not chief.strip():
-        raise DomainError("挂单须经主要领导签字 (chief's signature required)", code="signature_required", status=422)
+        raise DomainError("挂单须经主要领导签字", code="signature_required", status=422)
     ticket.suspended_at = now
     ticket.suspension = {"reason_code": reason_code, "reason": REASONS[reason_code], "note": note,
                          "chief": chief, "expected_days": expected_days, "by": actor, **more}
@@ -104,9 +104,9 @@ def request_suspension(
     principal.require(Role.unit, Role.duty, action="申请延期挂单")
     ticket = get_ticket(session, ticket_id, for_update=True)
     if (scope := principal.unit_scope()) is not None and ticket.unit != scope:
-        raise DomainError("不是本单位承办的工单 (not your unit's ticket)", code="forbidden", status=403)
+        raise DomainError("不是本单位承办的工单", code="forbidden", status=403)
     if pending_request(session, ticket.id) is not None:
-        raise DomainError("已有待审批的挂单申请 (a suspension request is already waiting)", code="invalid_state")
+        raise DomainError("已有待审批的挂单申请", code="invalid_state")
     _check(session, ticket, reason_code=reason_code, expected_days=expected_days, asked_at=now)
     record = ApprovalRecord(ticket_id=ticket.id, kind=SUSPENSION, state="pending", requested_by=principal.name,
                             requested_at=now, detail={"reason_code": reason_code, "reason": REASONS[reason_code],
@@ -128,9 +128,9 @@ def approve_suspension(
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = pending_request(session, ticket.id, for_update=True)
     if record is None:
-        raise DomainError("没有待审批的挂单申请 (no pending suspension request)", code="invalid_state")
+        raise DomainError("没有待审批的挂单申请", code="invalid_state")
     if record.requested_by == principal.name:
-        raise Forbidden("不能审批本人提出的挂单申请（四眼原则） (four eyes: the requester cannot approve)")
+        raise Forbidden("不能审批本人提出的挂单申请（四眼原则）")
     code, days = int(record.detail["reason_code"]), int(record.detail["expected_days"])
     _check(session, ticket, reason_code=code, expected_days=days, asked_at=record.requested_at)
     _apply(session, ticket, actor=principal.name, reason_code=code, note=str(record.detail.get("note") or ""),
@@ -147,7 +147,7 @@ def reject_suspension(
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = pending_request(session, ticket.id, for_update=True)
     if record is None:
-        raise DomainError("没有待审批的挂单申请 (no pending suspension request)", code="invalid_state")
+        raise DomainError("没有待审批的挂单申请", code="invalid_state")
     record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
     add_event(session, ticket=ticket, actor=principal.name, kind="suspension_rejected", at=now, reason=reason,
               approval_id=record.id)
@@ -160,7 +160,7 @@ def resume(session: Session, *, ticket_id: int, principal: Principal, note: str,
     principal.require(Role.leader, action="解除挂单")
     ticket = get_ticket(session, ticket_id, for_update=True)
     if ticket.suspended_at is None:
-        raise DomainError("工单未挂单 (not suspended)", code="invalid_state")
+        raise DomainError("工单未挂单", code="invalid_state")
     suspended_for = now - ticket.suspended_at
     ticket.suspended_at = None
     add_event(session, ticket=ticket, actor=principal.name, kind="resumed", at=now, note=note,

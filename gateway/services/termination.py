@@ -57,7 +57,7 @@ def pending(session: Session, ticket_id: int, *, for_update: bool = False) -> Ap
 def _scoped(ticket: TicketRecord, principal: Principal) -> None:
     scope = principal.unit_scope()
     if scope is not None and ticket.unit != scope:
-        raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")
+        raise Forbidden("不是本单位承办的工单")
 
 
 def request_termination(
@@ -69,23 +69,23 @@ def request_termination(
     ticket = get_ticket(session, ticket_id, for_update=True)
     _scoped(ticket, principal)
     if ticket.status not in AFTER_HANDLING or ticket.terminated_at is not None:
-        raise DomainError(f"工单当前状态不能申请终结办理 (ticket {ticket.id} is {ticket.status})", code="invalid_state")
+        raise DomainError("工单当前状态不能申请终结办理", code="invalid_state")
     if reason_code not in REASONS:
-        raise DomainError(f"终结办理须属于规定的九种情形之一（{ARTICLE}）(reason_code 1–9)", code="invalid_reason",
+        raise DomainError(f"终结办理须属于规定的九种情形之一（{ARTICLE}）", code="invalid_reason",
                           status=422)
     if len(explanation.strip()) < 10:
-        raise DomainError("须写明终结理由及依据（不少于10字）(explanation required)", code="explanation_required",
+        raise DomainError("须写明终结理由及依据（不少于10字）", code="explanation_required",
                           status=422)
     if len(visit.strip()) < 5:
-        raise DomainError(f"须依照“三上门”要求主动上门劝解，并写明劝解情况（{ARTICLE}）(the visit is required)",
+        raise DomainError(f"须依照“三上门”要求主动上门劝解，并写明劝解情况（{ARTICLE}）",
                           code="visit_required", status=422)
     own = {e.id for e in list_evidence(session, ticket_id=ticket.id)}
     chosen = sorted({int(i) for i in evidence_ids})
     if not chosen or not set(chosen) <= own:
-        raise DomainError(f"须附本工单的佐证材料或办理前后的图片（{ARTICLE}）(evidence files of this ticket are "
-                          "required)", code="evidence_required", status=422)
+        raise DomainError(f"须附本工单的佐证材料或办理前后的图片（{ARTICLE}）",
+                          code="evidence_required", status=422)
     if pending(session, ticket.id) is not None:
-        raise DomainError("已有待审批的终结办理申请 (a termination request is already waiting)", code="invalid_state")
+        raise DomainError("已有待审批的终结办理申请", code="invalid_state")
     detail = {"reason_code": reason_code, "reason": REASONS[reason_code], "explanation": explanation.strip(),
               "visit": visit.strip(), "evidence_ids": chosen, "article": ARTICLE}
     record = ApprovalRecord(ticket_id=ticket.id, kind=KIND, state="pending", requested_by=principal.name,
@@ -105,11 +105,11 @@ def approve_termination(
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = pending(session, ticket.id, for_update=True)
     if record is None:
-        raise DomainError("没有待审批的终结办理申请 (no pending termination request)", code="invalid_state")
+        raise DomainError("没有待审批的终结办理申请", code="invalid_state")
     if record.requested_by == principal.name:
-        raise Forbidden("不能审批本人提出的终结办理申请（四眼原则） (four eyes: the requester cannot approve)")
+        raise Forbidden("不能审批本人提出的终结办理申请（四眼原则）")
     if not chief.strip():
-        raise DomainError(f"终结办理申请表须由主要领导签字（{ARTICLE}）(the chief's signature is required)",
+        raise DomainError(f"终结办理申请表须由主要领导签字（{ARTICLE}）",
                           code="signature_required", status=422)
     record.state, record.decided_by, record.decided_at, record.note = "approved", principal.name, now, note or None
     record.detail = {**record.detail, "chief": chief.strip()}
@@ -131,7 +131,7 @@ def reject_termination(
     ticket = get_ticket(session, ticket_id, for_update=True)
     record = pending(session, ticket.id, for_update=True)
     if record is None:
-        raise DomainError("没有待审批的终结办理申请 (no pending termination request)", code="invalid_state")
+        raise DomainError("没有待审批的终结办理申请", code="invalid_state")
     record.state, record.decided_by, record.decided_at, record.note = "rejected", principal.name, now, reason
     add_event(session, ticket=ticket, actor=principal.name, kind="termination_rejected", at=now, reason=reason,
               approval_id=record.id)

@@ -13,12 +13,15 @@ A refused transition is a ``DomainError`` with code ``invalid_state`` naming the
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import datetime
 
 from gateway.errors import DomainError
 from gateway.schema import TicketStatus
 from gateway.store.tables import TicketRecord
+
+log = logging.getLogger(__name__)
 
 T = TicketStatus
 IN_HAND = (T.signed, T.dispatched, T.responded, T.reply_drafted)  # a unit may act on it
@@ -41,18 +44,16 @@ STATUS_LABELS: dict[str, str] = {
 
 
 def require(ticket: TicketRecord, allowed: Iterable[TicketStatus], action: str, *, detail: str | None = None) -> None:
-    """Refuse ``action`` unless the ticket is in one of ``allowed`` (``detail``: the English reason)."""
+    """Refuse ``action`` unless the ticket is in one of ``allowed`` (``detail``: the English reason, logged)."""
     allowed = tuple(allowed)
     if ticket.status in {s.value for s in allowed}:
         return
     if detail is None:
         detail = f"{action} needs one of {[s.value for s in allowed]}"
     why = f"; {detail}" if detail else ""
-    raise DomainError(
-        f"工单当前状态“{STATUS_LABELS.get(ticket.status, ticket.status)}”不能{action} "
-        f"(ticket {ticket.id} is {ticket.status}{why})",
-        code="invalid_state",
-    )
+    # The English reason goes to the log for the developers; the person reads Chinese only.
+    log.info("refused %s: ticket %s is %s%s", action, ticket.id, ticket.status, why)
+    raise DomainError(f"工单当前状态“{STATUS_LABELS.get(ticket.status, '未知')}”不能{action}", code="invalid_state")
 
 
 def _handling(ticket: TicketRecord) -> TicketStatus:

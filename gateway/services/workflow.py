@@ -122,7 +122,7 @@ def check_extension(session: Session, *, ticket: TicketRecord, days: int, now: d
     000 限时办结 二 is the unit's to keep, and a request made in time is not refused at a later approval."""
     current, granted = resolution_due(session, ticket=ticket)
     if current is None:
-        raise DomainError("本工单没有办结期限，无需申请延期 (the ticket has no resolution deadline)",
+        raise DomainError("本工单没有办结期限，无需申请延期",
                           code="extension_refused", status=422)
     runtime = runtime_for(session)
     return extension_due(current, days, now, granted, runtime.calendar(session), runtime.sla)
@@ -132,15 +132,15 @@ def check_report(session: Session, *, ticket: TicketRecord, report: str) -> None
     """001 四(三): 到期不能办结的，应书面报告阶段进展情况，并说明延期理由 — where the profile asks for it."""
     rule = runtime_for(session).sla.extension
     if ticket.platform in rule.report_platforms and len(report.strip()) < 5:
-        raise DomainError(f"延期须书面报告阶段进展情况（{rule.report_article}）(a written progress report is required"
-                          " with this extension)", code="report_required", status=422)
+        raise DomainError(f"延期须书面报告阶段进展情况（{rule.report_article}）",
+                          code="report_required", status=422)
 
 
 def propose_extension(session: Session, *, ticket: TicketRecord, principal: Principal, days: int, reason: str,
                       due: Due, now: datetime, report: str = "") -> list[int]:
     """延期申请 by the unit: waits for the leader; nothing goes to the platform yet."""
     if pending(session, ticket_id=ticket.id, kind=EXTENSION) is not None:
-        raise DomainError("已有待审批的延期申请 (an extension request is already waiting)", code="invalid_state")
+        raise DomainError("已有待审批的延期申请", code="invalid_state")
     record = _request(session, ticket=ticket, kind=EXTENSION, principal=principal, now=now, days=days, reason=reason,
                       cycle=ticket.reopen_count + 1, new_due_at=due.due_at.isoformat(), report=report)
     add_event(session, ticket=ticket, actor=principal.name, kind="extension_proposed", at=now, days=days,

@@ -27,7 +27,7 @@ S = OutboundState
 CLAIMABLE = (S.pending.value, S.retry.value, S.unknown.value)
 # The reason a row waits for the circuit (shown on the dashboard); rows carrying it go out the
 # moment the circuit closes (``release_platform``), whatever time they were told to wait for.
-PAUSED_BY_CIRCUIT = "平台熔断中，暂停回传 (circuit open: delivery paused)"
+PAUSED_BY_CIRCUIT = "平台熔断中，暂停回传"
 # Write-backs with the shortest deadlines are rung first when many are due at once: the 2-hour
 # response 先行联系 (002 四(二)), then the 24-hour sign-off 签收 (002 四(一)), then everything else.
 URGENCY = {"contact": 0, "sign": 1}
@@ -269,9 +269,9 @@ def replay(session: Session, *, row_id: int, now: datetime) -> OutboxRecord:
     """Put a dead row back in line (from the dashboard); the read-back runs before it is re-sent."""
     row = session.get(OutboxRecord, row_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"回传记录不存在 (outbox row {row_id} not found)")
+        raise NotFound("回传记录不存在")
     if row.state != S.dead.value:
-        raise DomainError(f"只能重放失败的回传 (only dead rows can be replayed; row is {row.state})")
+        raise DomainError("只能重放失败的回传")
     row.state, row.next_attempt_at, row.rung_at = S.unknown.value, now, now
     row.updated_at = now
     return row

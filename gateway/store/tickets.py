@@ -21,7 +21,7 @@ def get_ticket(session: Session, ticket_id: int, *, for_update: bool = False) ->
         stmt = stmt.with_for_update()
     ticket = session.scalars(stmt).first()
     if ticket is None:
-        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+        raise NotFound("工单不存在")
     return ticket
 
 

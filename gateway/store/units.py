@@ -74,7 +74,7 @@ def check_unit(session: Session, *, name: str) -> None:
     """Refuse a unit that is not active in the directory (an empty directory accepts any name)."""
     known = session.scalars(select(UnitRecord.name).where(UnitRecord.active.is_(True))).all()
     if known and name not in known:
-        raise DomainError(f"承办单位“{name}”不在单位名录中 (unit not in the directory)", code="unknown_unit",
+        raise DomainError(f"承办单位“{name}”不在单位名录中", code="unknown_unit",
                           status=422)
 
 
@@ -86,15 +86,15 @@ def save_unit(
     (所属单位), which keeps a 12389 case away from a complained-about unit's whole line (001 五)."""
     name, parent = name.strip(), (parent or "").strip() or None
     if not name:
-        raise DomainError("单位名称不能为空 (a unit needs a name)", code="invalid_request", status=422)
+        raise DomainError("单位名称不能为空", code="invalid_request", status=422)
     if parent == name:
-        raise DomainError("单位不能隶属于自身 (a unit cannot belong to itself)", code="invalid_request", status=422)
+        raise DomainError("单位不能隶属于自身", code="invalid_request", status=422)
     clash = session.scalars(select(UnitRecord).where(UnitRecord.name == name)).first()
     if clash is not None and clash.id != unit_id:
-        raise DomainError(f"单位“{name}”已存在 (unit exists)", code="conflict")
+        raise DomainError(f"单位“{name}”已存在", code="conflict")
     record = UnitRecord(name=name) if unit_id is None else session.get(UnitRecord, unit_id)
     if record is None:
-        raise DomainError(f"单位不存在 (unit {unit_id} not found)", code="not_found", status=404)
+        raise DomainError("单位不存在", code="not_found", status=404)
     record.name, record.kind, record.phone, record.active, record.sort = name, kind, phone, active, sort
     record.parent = parent
     if area is not None:

@@ -19,7 +19,7 @@ def get_user(session: Session, *, user_id: int) -> UserRecord:
     """One user by id, or ``NotFound``."""
     user = session.get(UserRecord, user_id)
     if user is None:
-        raise NotFound(f"用户不存在 (user {user_id} not found)")
+        raise NotFound("用户不存在")
     return user
 
 

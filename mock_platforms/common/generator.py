@@ -1,4 +1,4 @@
-"""The order generator: creates fake orders at a steady rate, deterministic for a seed."""
+"""The order generator: creates fake orders at a steady rate (or at random gaps), deterministic for a seed."""
 
 from __future__ import annotations
 
@@ -22,6 +22,9 @@ class GeneratorSettings:
     per_min: float = 6.0
     mix: dict[str, float] = field(default_factory=dict)
     urgent_fraction: float = 0.1
+    # Gaps drawn at random (exponential, mean 60/per_min, from the seed) instead of a steady beat: calls come
+    # in unevenly, like a real day (the demo). The first order still comes at once.
+    random_gaps: bool = False
 
 
 class GeneratorUpdate(BaseModel):
@@ -49,7 +52,13 @@ class OrderGenerator:
         self._task: asyncio.Task[None] | None = None
         self.settings = replace(settings, mix=dict(settings.mix))
         self.rng = random.Random(seed)
+        self.gaps = random.Random(seed + 97)  # apart from ``rng``: the orders stay the same for a seed
         self.generated = 0
+
+    def gap(self) -> float:
+        """Seconds until the next order: steady, or drawn from the seed when ``random_gaps``."""
+        mean = 60.0 / self.settings.per_min
+        return self.gaps.expovariate(1.0 / mean) if self.settings.random_gaps else mean
 
     async def generate(self, count: int) -> None:
         """Create `count` orders now."""
@@ -90,6 +99,7 @@ class OrderGenerator:
         await self.stop()
         self.settings = replace(self._initial, mix=dict(self._initial.mix))
         self.rng = random.Random(self._seed)
+        self.gaps = random.Random(self._seed + 97)
         self.generated = 0
 
     async def _run(self) -> None:
@@ -99,7 +109,7 @@ class OrderGenerator:
             except Exception:
                 # A broken order must not silence the generator for the rest of a demo.
                 log.exception("generator failed to create an order")
-            await asyncio.sleep(60.0 / self.settings.per_min)
+            await asyncio.sleep(self.gap())
 
     def as_json(self) -> dict[str, Any]:
         """Return settings and progress as JSON-ready data."""

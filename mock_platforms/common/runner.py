@@ -95,6 +95,7 @@ class MockOptions:
     app_id: str | None = None
     app_secret: str | None = None
     generate_per_min: float = 0.0
+    generate_random_gaps: bool = False  # uneven gaps around the rate, from the seed (the demo's day)
     seed: int = 12345
     rate_limit_per_s: int | None = None
     push_retry_schedule: list[float] | None = None

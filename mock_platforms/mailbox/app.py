@@ -52,7 +52,8 @@ def app_from_options(options: MockOptions) -> FastAPI:
     if options.rate_limit_per_s is not None:
         config.rate_limit_per_s = options.rate_limit_per_s
     if options.generate_per_min > 0:
-        config.generator = replace(default_generator(), enabled=True, per_min=options.generate_per_min)
+        config.generator = replace(default_generator(), enabled=True, per_min=options.generate_per_min,
+                                   random_gaps=options.generate_random_gaps)
     # auto_decide (the demo's "the platform acts by itself"): writers rate answers after a while.
     config.auto_rate = options.auto_decide
     config.auto_rate_delay_s = options.auto_decide_delay_s

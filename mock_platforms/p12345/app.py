@@ -55,7 +55,8 @@ def app_from_options(options: MockOptions) -> FastAPI:
     if options.push_retry_schedule is not None:
         config.push_retry_schedule = list(options.push_retry_schedule)
     if options.generate_per_min > 0:
-        config.generator = replace(default_generator(), enabled=True, per_min=options.generate_per_min)
+        config.generator = replace(default_generator(), enabled=True, per_min=options.generate_per_min,
+                                   random_gaps=options.generate_random_gaps)
     config.auto_decide = options.auto_decide
     config.auto_review_replies = options.auto_decide
     config.auto_decide_delay_s = options.auto_decide_delay_s

@@ -124,7 +124,9 @@ def test_a_reply_draft_missing_a_required_part_gets_a_clear_422(client: TestClie
     client.post(f"/api/v1/tickets/{ticket_id}/sign-off", headers=DUTY)
     response = client.post(f"/api/v1/tickets/{ticket_id}/reply", json={**REPLY, "citizen_opinion": ""}, headers=DUTY)
     assert response.status_code == 422
-    assert "citizen_opinion" in response.json()["error"]["message"]
+    error = response.json()["error"]  # issue 13 point 7: the message in Chinese, the field's loc for programs
+    assert error["message"] == "请求参数有误：反映人意见：至少 2 个字"
+    assert error["fields"] == [{"loc": ["body", "citizen_opinion"], "type": "string_too_short"}]
 
 
 def test_an_action_in_the_wrong_state_answers_409(client: TestClient, ticket_id: int) -> None:

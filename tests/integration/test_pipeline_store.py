@@ -313,7 +313,7 @@ def test_a_platform_that_keeps_failing_opens_the_circuit_and_delivery_pauses_wit
     paused = attempt(NOW + timedelta(minutes=2, seconds=30))
     assert paused.state == "retry" and len(adapter.sends) == 2  # paused: nothing sent while open
     (row,) = outbox_rows(sessions)
-    assert "circuit open" in (row.last_error or "")
+    assert row.last_error == "平台熔断中，暂停回传"  # shown on the delivery page: Chinese only (issue 13 point 7)
     assert row.next_attempt_at == NOW + timedelta(minutes=2, seconds=60)
     assert attempt(NOW + timedelta(minutes=3, seconds=1)).state == "sent"  # the half-open probe succeeds
     with sessions() as s:

@@ -70,7 +70,7 @@ def test_a_12389_report_without_responsibility_or_rectification_is_refused_namin
     body = {**REPORT, missing: value} if value is not None else {k: v for k, v in REPORT.items() if k != missing}
     refused = post(api, "unit", f"/api/v1/tickets/{tid}/reply", json=body)
     assert refused.status_code == 422, refused.text
-    assert chinese in refused.json()["error"]["message"] and missing in refused.json()["error"]["message"]
+    assert chinese in refused.json()["error"]["message"] and missing not in refused.json()["error"]["message"]
     assert ticket(container, tid).status == "responded" and ticket(container, tid).reply is None
 
 

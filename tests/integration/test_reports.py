@@ -14,6 +14,7 @@ Data set (November 2026; now = 5 December). Units A = 城关派出所, B = 东�
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -141,6 +142,9 @@ def test_the_excel_export_opens_and_holds_every_row(container: Container) -> Non
     assert rows["合计"][1] == 7
     platforms = [r[0] for r in book["按平台"].iter_rows(min_row=4, values_only=True)]
     assert platforms[-1] == "合计" and len(platforms) == 4
+    notes = [r[0] for r in book["口径说明"].iter_rows(values_only=True)]  # issue 13 point 7: Chinese, plain text
+    assert notes[0].startswith("统计口径") and any(n.startswith("综合得分权重") for n in notes)
+    assert not [n for n in notes if re.search(r"[A-Za-z`_*]{2,}", n)], notes
 
 
 def test_a_unit_user_sees_only_its_own_row_in_the_report(container: Container) -> None:

@@ -75,7 +75,7 @@ def test_loading_a_year_is_admin_only_validated_recomputes_open_deadlines_and_is
     weekday_makeup = {"date": "2027-03-03", "holiday": "春节"}
     broken = {**YEAR_2027, "makeup_workdays": [*YEAR_2027["makeup_workdays"], weekday_makeup]}
     refused = client.post("/api/v1/calendar/years", json=broken, headers=ADMIN)
-    assert refused.status_code == 422 and "not a Saturday or Sunday" in refused.json()["error"]["message"]
+    assert refused.status_code == 422 and "不是星期六或星期日" in refused.json()["error"]["message"]
 
     # When the admin loads 2027
     loaded = client.post("/api/v1/calendar/years", json=YEAR_2027, headers=ADMIN)

@@ -93,6 +93,6 @@ def test_a_database_error_while_processing_makes_a_failed_replayable_row(
     handlers.handle_inbox(container, row.id)
     (row,) = inbox_rows(container)
     assert row.state == "failed" and row.attempts == 1
-    assert row.error is not None and "database refused" in row.error
+    assert row.error is not None and row.error.startswith("数据库拒绝保存：")
     with transaction(container.sessions) as s:  # visible and replayable like a mapping failure
         assert inbound.replay_inbox(s, row_id=row.id, now=container.clock()).state == "pending"

@@ -225,32 +225,32 @@ def _invalid(data: dict[str, Any], match: str) -> None:
 def test_a_make_up_day_on_a_weekday_is_refused() -> None:
     data = year_file(2025)
     data["makeup_workdays"][0]["date"] = "2025-01-27"  # a Monday
-    _invalid(data, r"make-up working day 2025-01-27 is a weekday")
+    _invalid(data, r"调休上班日 2025-01-27 是星期一，不是星期六或星期日")
 
 
 def test_a_date_outside_the_declared_year_is_refused() -> None:
     data = year_file(2025)
     data["rest_days"][0]["date"] = "2024-01-01"
-    _invalid(data, r"2024-01-01 is outside the declared year 2025")
+    _invalid(data, r"2024-01-01 不在所声明的 2025 年内")
 
 
 def test_a_date_in_both_lists_is_refused() -> None:
     data = year_file(2025)
     data["makeup_workdays"].append({"date": "2025-02-01", "holiday": "春节"})
-    _invalid(data, r"2025-02-01 is both a rest day and a make-up working day")
+    _invalid(data, r"2025-02-01 既是放假日又是调休上班日")
 
 
 def test_a_rest_day_listed_twice_is_refused() -> None:
     data = year_file(2026)
     data["rest_days"].append({"date": "2026-10-01", "holiday": "国庆节"})
-    _invalid(data, r"2026-10-01 is listed twice in rest_days")
+    _invalid(data, r"2026-10-01 在放假日期中重复出现")
 
 
 @pytest.mark.parametrize("holiday", ["", "周末", "国庆"])
 def test_a_rest_day_must_be_named_with_its_holiday(holiday: str) -> None:
     data = year_file(2024)
     data["rest_days"][0]["holiday"] = holiday
-    _invalid(data, r"2024-01-01 is named")
+    _invalid(data, r"2024-01-01 的节日名称")
 
 
 def test_a_rest_day_without_a_name_is_refused() -> None:
@@ -262,28 +262,28 @@ def test_a_rest_day_without_a_name_is_refused() -> None:
 def test_a_missing_date_inside_a_period_is_caught_by_the_count() -> None:
     data = year_file(2026)
     data["rest_days"] = [d for d in data["rest_days"] if d["date"] != "2026-02-23"]  # last day of 春节
-    _invalid(data, r"the law grants 13 days off")
+    _invalid(data, r"法定节假日为 13 天")
 
 
 def test_a_gap_inside_a_period_is_refused() -> None:
     data = year_file(2024)
     data["rest_days"] = [d for d in data["rest_days"] if d["date"] != "2024-02-13"]
-    _invalid(data, r"rest days of 春节 are not one unbroken period")
+    _invalid(data, r"春节的放假日期不连续")
 
 
 def test_a_year_without_one_of_the_seven_festivals_is_refused() -> None:
     data = year_file(2026)
     data["rest_days"] = [d for d in data["rest_days"] if d["holiday"] != "端午节"]
-    _invalid(data, r"no rest day is named 端午节")
+    _invalid(data, r"没有端午节的放假日")
 
 
 def test_the_notice_must_have_a_document_number_and_a_plausible_date() -> None:
     data = year_file(2025)
     data["notice"]["document_number"] = "2024年12号"
-    _invalid(data, r"document_number")
+    _invalid(data, r"文号“2024年12号”不符合")
     data = year_file(2025)
     data["notice"]["published_on"] = "2022-11-12"
-    _invalid(data, r"cannot be the one for 2025")
+    _invalid(data, r"不可能是 2025 年的安排")
 
 
 def test_an_extraordinary_arrangement_may_declare_its_own_count() -> None:
@@ -292,6 +292,6 @@ def test_an_extraordinary_arrangement_may_declare_its_own_count() -> None:
     data["rest_days"].append({"date": "2024-02-19", "holiday": "春节"})
     data["makeup_workdays"] = [d for d in data["makeup_workdays"] if d["date"] != "2024-02-18"]
     data["rest_days"].append({"date": "2024-02-18", "holiday": "春节"})
-    _invalid(data, r"the law grants 11 days off")
+    _invalid(data, r"法定节假日为 11 天")
     data["statutory_days_off"] = 13
     assert not WorkCalendar().load_year(data).is_workday(date(2024, 2, 19))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import logging
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,16 +28,19 @@ def test_sign_moves_a_received_ticket_and_refuses_any_other_naming_the_status() 
     assert (t.status, t.signed_by, t.signed_at) == ("signed", "duty1", NOW)
     with pytest.raises(DomainError, match="已签收”不能签收") as refused:
         ticket_states.sign(t, by="duty1", at=NOW)
-    assert refused.value.code == "invalid_state" and "签收 needs one of ['received']" in str(refused.value)
+    assert refused.value.code == "invalid_state" and str(refused.value) == "工单当前状态“已签收”不能签收"
 
 
-def test_a_custom_reason_replaces_the_list_of_allowed_statuses() -> None:
+def test_a_refusal_reads_chinese_and_its_english_reason_goes_to_the_log(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="gateway.services.ticket_states")
     with pytest.raises(DomainError) as refused:
         ticket_states.require(ticket(T.received), ticket_states.SENT, "重办", detail="rework needs a sent reply")
-    assert str(refused.value).endswith("(ticket 7 is received; rework needs a sent reply)")
+    assert str(refused.value) == "工单当前状态“待签收”不能重办"  # issue 13 point 7: no English gloss
+    assert "ticket 7 is received; rework needs a sent reply" in caplog.text
     with pytest.raises(DomainError) as bare:
         ticket_states.require(ticket(T.approved), ticket_states.DISPATCHABLE, "改派", detail="")
-    assert str(bare.value).endswith("(ticket 7 is approved)")
+    assert str(bare.value) == "工单当前状态“已审批待回传”不能改派"
+    assert caplog.records[-1].getMessage() == "refused 改派: ticket 7 is approved"
 
 
 def test_a_draft_sent_back_returns_to_responded_only_after_a_first_contact() -> None:

@@ -99,7 +99,7 @@ def ack_many(body: AckMany, principal: PrincipalDep, container: ContainerDep) ->
             ids = group_ids(session, kind=key.kind, threshold=key.threshold, unit=key.unit,
                             scope=principal.unit_scope(), limit=operations.BULK_MAX)
             if not ids:
-                raise NotFound("该组没有未确认的告警 (no active alert in this group)")
+                raise NotFound("该组没有未确认的告警")
         done, skipped = operations.acknowledge_alert(session, alert_ids=ids, principal=principal,
                                                      now=container.clock(), note=body.note)
         return {"acknowledged": [a.id for a in done], "skipped": [a.id for a in skipped], "count": len(done)}

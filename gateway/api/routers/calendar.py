@@ -41,7 +41,7 @@ def workdays(
             result = calendar.add_workdays(start, days)
             due, provisional = result.due_date, result.provisional
     except (OverflowError, ValueError) as exc:  # counting past 9999-12-31
-        raise DomainError(f"日期超出可计算范围 (date out of range: {exc})", code="invalid_request", status=422) from exc
+        raise DomainError("日期超出可计算范围", code="invalid_request", status=422) from exc
     return {"due_date": due.isoformat(), "provisional": provisional, "unit": unit,
             "holiday": calendar.holiday_name(due)}
 

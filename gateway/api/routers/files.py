@@ -34,7 +34,7 @@ def evidence_file(
     """The file, when the link is ours, for this file, and not expired (else 403)."""
     links = evidence_links(container)
     if links is None:
-        raise NotFound("证据文件不对外提供 (no public URL configured)")
+        raise NotFound("证据文件不对外提供")
     links.check(evidence_id, expires=expires, sig=sig, now=container.clock())
     with transaction(container.sessions) as session:
         record = evidence.get_evidence(session, evidence_id=evidence_id)
@@ -43,6 +43,6 @@ def evidence_file(
                   evidence_id=evidence_id)
     path = evidence.evidence_root(container.settings.data_dir) / record.stored_as
     if not path.is_file():
-        raise NotFound(f"证据文件不存在 (evidence {evidence_id} missing from storage)")
+        raise NotFound("证据文件不存在")
     disposition = f"attachment; filename=\"evidence-{record.id}.{record.kind}\"; filename*=UTF-8''{quote(record.name)}"
     return FileResponse(path, media_type=record.mime, headers={"Content-Disposition": disposition, **FILE_HEADERS})

@@ -111,10 +111,10 @@ def final_review(ticket_id: RowId, session: SessionDep, principal: PrincipalDep)
     """The ticket's 三级结案终审表 with its signatures (002 三(二)); 404 when it has none."""
     ticket = get_ticket(session, ticket_id)
     if (unit := _visible(principal)) is not None and ticket.unit != unit:
-        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+        raise NotFound("工单不存在")
     view = final_review_view(session, ticket)
     if view is None:
-        raise NotFound("本工单没有三级结案终审表 (no final review form)")
+        raise NotFound("本工单没有三级结案终审表")
     return view
 
 

@@ -167,7 +167,7 @@ def _detail(container: Container, session: Session, principal: Principal, ticket
     if (unit := _visible(principal)) is not None and ticket.unit != unit:
         from gateway.errors import NotFound
 
-        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+        raise NotFound("工单不存在")
     return ticket_detail(
         ticket, principal, container.clock(),
         events=visible_events(session, ticket=ticket, events=list_events(session, ticket_id=ticket_id),

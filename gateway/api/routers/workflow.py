@@ -127,7 +127,7 @@ def upload_evidence(ticket_id: RowId, file: Annotated[UploadFile, File()], princ
     with transaction(container.sessions) as session:
         ticket = get_ticket(session, ticket_id, for_update=True)
         if (unit := _visible(principal)) is not None and ticket.unit != unit:
-            raise Forbidden("不是本单位承办的工单 (not your unit's ticket)")  # as the actions answer
+            raise Forbidden("不是本单位承办的工单")  # as the actions answer
         record = evidence.store_upload(
             session, ticket=ticket, stream=file.file, filename=file.filename or "", note=note, principal=principal,
             now=container.clock(), directory=evidence.evidence_root(container.settings.data_dir),
@@ -140,7 +140,7 @@ def list_evidence(ticket_id: RowId, session: SessionDep, principal: PrincipalDep
     """A ticket's evidence files (metadata)."""
     ticket = get_ticket(session, ticket_id)
     if (unit := _visible(principal)) is not None and ticket.unit != unit:
-        raise NotFound(f"工单不存在 (ticket {ticket_id} not found)")
+        raise NotFound("工单不存在")
     return {"items": [evidence_view(r) for r in evidence.list_evidence(session, ticket_id=ticket_id)]}
 
 
