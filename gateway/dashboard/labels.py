@@ -44,9 +44,12 @@ EVENT = {
     "repeat_complaint": "重复投诉", "case_unit_assigned": "随案分派承办单位", "auto_signed": "自动签收",
     "suspended": "延期挂单", "resumed": "解除挂单", "supervision_issued": "督办/催办",
     "suspension_proposed": "申请延期挂单（待领导审批）", "suspension_rejected": "领导驳回挂单申请",
+    "accountability_proposed": "提出问责建议", "accountability_approved": "批准问责",
+    "accountability_rejected": "驳回问责建议",
     "complex_marked": "认定为复杂问题", "complex_unmarked": "取消复杂问题认定", "plan_submitted": "提出解决方案",
 }
 AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",
          "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",
          "alert_acknowledged": "确认告警", "unit_saved": "保存承办单位", "report_exported": "导出报表",
-         "evidence_fetched": "平台下载证据"}
+         "evidence_fetched": "平台下载证据", "accountability_proposed": "提出问责建议",
+         "accountability_approved": "批准问责", "accountability_rejected": "驳回问责建议"}
