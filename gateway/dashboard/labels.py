@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gateway.principal import ROLE_LABELS
 from gateway.schema import APPEAL_TYPE_LABELS
+from gateway.services.accountability import CAUSES, MEASURES
 from gateway.services.ticket_states import STATUS_LABELS
 
 STATUS = dict(STATUS_LABELS)
@@ -21,7 +22,8 @@ OUTBOUND_STATE = {"pending": "待发送", "in_flight": "发送中", "retry": "�
                   "sent": "已送达", "dead": "发送失败"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "unrated": "未评价"}
 APPROVAL_KIND = {"dispatch": "派单", "extension": "延期", "review": "答复审核", "suspension": "延期挂单",
-                 "termination": "终结办理", "final_review": "三级结案终审表", "screening": "不满意件甄别"}
+                 "termination": "终结办理", "final_review": "三级结案终审表", "screening": "不满意件甄别",
+                 "accountability": "问责建议"}
 SENT_BACK_STEP = {"unit_head": "部门负责人", "leader": "分管领导"}
 APPROVAL_STATE = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
 ALERT_KIND = {"warning": "预警", "breach": "超时", "escalation": "升级", "calendar_missing": "日历缺失",
@@ -53,3 +55,5 @@ AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", 
          "alert_acknowledged": "确认告警", "unit_saved": "保存承办单位", "report_exported": "导出报表",
          "evidence_fetched": "平台下载证据", "accountability_proposed": "提出问责建议",
          "accountability_approved": "批准问责", "accountability_rejected": "驳回问责建议"}
+ACCOUNTABILITY_CAUSE = {key: text for key, (text, _) in CAUSES.items()}  # 问责事由 (000 责任追究制度)
+ACCOUNTABILITY_MEASURE = {key: text for key, (text, _, _) in MEASURES.items()}  # 问责措施

@@ -309,6 +309,9 @@ def test_the_page_proposes_from_a_suggestion_and_another_leader_approves_it(cont
     leader = Browser(container)
     leader.login("leader")
     assert f'id="form-approve-{rid}"' in leader.get("/dashboard/accountability").text
+    inbox = leader.get("/dashboard/approvals").text  # the leader's 待办审批 lists it, and the header counts it
+    assert f"/dashboard/accountability?state=proposed#record-{rid}" in inbox and 'title="问责建议 1"' in inbox
+    assert f"#record-{rid}" not in sup.get("/dashboard/approvals").text  # not the proposer's
     sup.post(f"/dashboard/accountability/{rid}/approve", {})
     assert "四眼原则" in sup.flash()
     leader.post(f"/dashboard/accountability/{rid}/approve", {"note": "同意"})
