@@ -267,6 +267,7 @@ def test_the_yearly_figure_002_四_二_counts_approved_measures_per_unit_and_the
 
     duty = Browser(container)
     duty.login("duty")
+    assert "/dashboard/accountability?year=2026#yearly" in duty.get("/dashboard/reports").text
     page = duty.get("/dashboard/accountability?year=2026")
     assert "2026年度问责情况" in page.text and 'id="export-yearly"' in page.text
     response = duty.get("/dashboard/accountability/export.xlsx?year=2026")
