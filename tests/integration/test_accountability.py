@@ -208,7 +208,8 @@ def screened_at_fault(api: TestClient, container: Container, external_id: str, c
                             ("unit_head", "reply/review", {}), ("unit", "closing-notice", NOTICE),
                             ("unit", "screening", {"reason": "民警依法执法，群众对处罚不满"}),
                             ("duty", "screening/propose", {"body": "supervision"}), ("leader", "screening/assign", {}),
-                            ("supervisor", "screening/result", {"cause": cause, "findings": "经调取执法记录仪核实情况"}),
+                            ("supervisor", "screening/result",
+                             {"cause": cause, "findings": "经调取执法记录仪核实情况"}),
                             ("sup_leader", "screening/decide", {})):
         assert post(api, who, f"{base}/{path}", json=body).is_success, (path, who)
     return tid
@@ -218,7 +219,8 @@ def test_the_gateway_suggests_candidates_and_records_nothing_itself(api: TestCli
     late = ticket(container, "S-1", late=True)
     reopened, sent_back = ticket(container, "S-2"), ticket(container, "S-3")
     with transaction(container.sessions) as s:
-        for tid, kind in ((reopened, "reopened"), (sent_back, "reply_sent_back"), (sent_back, "reply_review_sent_back")):
+        pairs = ((reopened, "reopened"), (sent_back, "reply_sent_back"), (sent_back, "reply_review_sent_back"))
+        for tid, kind in pairs:
             s.add(TicketEventRecord(ticket_id=tid, actor="x", kind=kind, at=NOW, detail={}))
     fault = screened_at_fault(api, container, "S-4", 2)  # 民警态度问题: 000 不满意件甄别 三(一)
     blameless = screened_at_fault(api, container, "S-5", 4)  # 民警严格执法: 无过错
