@@ -11,6 +11,7 @@ from gateway.api import errors
 from gateway.api.docs import install_docs
 from gateway.api.limits import BodyLimit
 from gateway.api.routers import (
+    accountability,
     alerts,
     calendar,
     files,
@@ -54,7 +55,7 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     errors.install(app)
     for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router,
                    calendar.router, alerts.router, metrics.router, workflow.router, files.router, oversight.router,
-                   processes.router):
+                   processes.router, accountability.router):
         app.include_router(router)
     install_dashboard(app)
     install_docs(app, container)

@@ -39,6 +39,7 @@ SECURITY_HEADERS = {
 def install(app: FastAPI) -> None:
     """Add the dashboard's middleware, routes, static files and HTML error pages to ``app``."""
     from gateway.dashboard import (
+        routes_accountability,
         routes_actions,
         routes_admin,
         routes_approvals,
@@ -55,7 +56,7 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.mount(f"{DASHBOARD}/static", StaticFiles(directory=STATIC), name="dashboard-static")
     for module in (routes_auth, routes_pages, routes_ticket, routes_actions, routes_ops, routes_reports,
-                   routes_admin, routes_approvals, routes_closing, routes_archive):
+                   routes_admin, routes_approvals, routes_closing, routes_archive, routes_accountability):
         app.include_router(module.router, dependencies=[Depends(require_csrf)], include_in_schema=False)
     app.add_api_route("/", _home, include_in_schema=False)
     _html_errors(app)

@@ -2,7 +2,8 @@
 
 A unit head reviews its own unit's reply drafts (002 三(二)); a leader approves reviewed drafts (000 督办 三),
 dispatch proposals (000 二), extension requests (000 限时办结 二), 挂单 requests (002 四(六)), 终结办理 requests
-(002 四(七)), a 三级结案终审表 at a leader's signature (002 三(二)) and a 不满意件甄别 at a leader's signature (000).
+(002 四(七)), a 三级结案终审表 at a leader's signature (002 三(二)), a 不满意件甄别 at a leader's signature (000) and
+a 问责 proposal of 督察 (000 责任追究制度, 001 四(五)) that neither they proposed nor falls on them.
 Never one's own draft, review or request (四眼原则): the use cases refuse those, so the inbox does not offer them.
 """
 
@@ -18,7 +19,7 @@ from gateway.principal import Principal
 from gateway.services import closing, screening, suspension, termination, workflow
 from gateway.settings import Role
 from gateway.store.tables import TicketRecord
-from gateway.store.tables_dashboard import ApprovalRecord
+from gateway.store.tables_dashboard import AccountabilityRecord, ApprovalRecord
 
 LIMIT = 200
 # Where each kind of decision is taken on the ticket page (the form's id).
@@ -28,6 +29,7 @@ ANCHOR = {"review": "form-review", "reply": "form-approve", workflow.DISPATCH: "
           screening.KIND: "closing"}
 REQUEST_KINDS = (workflow.DISPATCH, workflow.EXTENSION, suspension.SUSPENSION, termination.KIND,
                  closing.FINAL_REVIEW, screening.KIND)
+ACCOUNTABILITY = "accountability"  # 问责 proposals: not a ticket's request, decided on the 问责记录 page
 # Kinds signed in steps: whether it is a leader's turn is read from the record (see ``_leaders_turn``).
 STEPPED_KINDS = (closing.FINAL_REVIEW, screening.KIND)
 
@@ -51,11 +53,13 @@ class Inbox:
     reviews: list[TicketRecord] = field(default_factory=list)
     replies: list[TicketRecord] = field(default_factory=list)
     requests: dict[str, list[tuple[ApprovalRecord, TicketRecord]]] = field(default_factory=dict)
+    accountability: list[AccountabilityRecord] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many of each kind."""
         return {"review": len(self.reviews), "reply": len(self.replies),
-                **{kind: len(self.requests.get(kind, [])) for kind in REQUEST_KINDS}}
+                **{kind: len(self.requests.get(kind, [])) for kind in REQUEST_KINDS},
+                ACCOUNTABILITY: len(self.accountability)}
 
 
 def _reviews(principal: Principal, review: bool) -> Select[Any] | None:
@@ -90,6 +94,15 @@ def _requests(principal: Principal) -> Any:
         ApprovalRecord.requested_by != principal.name)
 
 
+def _accountability(principal: Principal) -> Select[Any] | None:
+    """问责 proposals for a leader who neither proposed them nor is the person they fall on (四眼原则, 回避)."""
+    if not principal.has(Role.leader):
+        return None
+    return select(AccountabilityRecord).where(
+        AccountabilityRecord.state == "proposed", AccountabilityRecord.proposed_by != principal.name,
+        or_(AccountabilityRecord.person.is_(None), AccountabilityRecord.person != principal.name))
+
+
 def inbox(session: Session, principal: Principal, *, review: bool) -> Inbox:
     """Everything waiting for ``principal`` (at most ``LIMIT`` of each list)."""
     out = Inbox()
@@ -102,6 +115,8 @@ def inbox(session: Session, principal: Principal, *, review: bool) -> Inbox:
         for record, ticket in session.execute(requests.order_by(ApprovalRecord.id).limit(LIMIT)).all():
             if _leaders_turn(record, principal):
                 out.requests[record.kind].append((record, ticket))
+    if (stmt := _accountability(principal)) is not None:
+        out.accountability = list(session.scalars(stmt.order_by(AccountabilityRecord.id).limit(LIMIT)))
     return out
 
 
@@ -123,4 +138,6 @@ def counts(session: Session, principal: Principal, *, review: bool) -> dict[str,
             ApprovalRecord.requested_by != principal.name).limit(LIMIT))
         for record in stepped:
             found[record.kind] += _leaders_turn(record, principal)
+    if (stmt := _accountability(principal)) is not None:
+        found[ACCOUNTABILITY] = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
     return found

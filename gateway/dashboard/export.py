@@ -123,3 +123,41 @@ def bulletin_workbook(bulletin: Bulletin) -> bytes:
             cell.font, cell.fill = BOLD, FILL
     _notes(book, bulletin.by_unit.weights)
     return _bytes(book)
+
+
+def accountability_workbook(figures: dict[str, Any]) -> bytes:
+    """年度问责情况.xlsx (002 四(二): 纳入部门实绩考核): approved measures per unit, per person, and the records."""
+    measures: dict[str, str] = figures["measure_labels"]
+    causes: dict[str, str] = figures["cause_labels"]
+    book = Workbook()
+    first = book.active
+    assert first is not None
+    first.title = "按责任单位"
+    first.append([f"{figures['year']}年度问责情况（纳入部门实绩考核，{figures['article']}）"])
+    first["A1"].font = Font(bold=True, size=13)
+    first.append(["仅计已批准的问责；扣分为年度绩效考核扣除的分值（000 责任追究制度 三）"])
+    first.append(["责任单位", "问责次数", "涉及人数", "扣分合计", *measures.values(), *causes.values()])
+    for row in [*figures["rows"], figures["total"]]:
+        first.append([row["unit"], row["records"], row["persons"], row["points"],
+                      *(row["measures"][k] for k in measures), *(row["causes"][k] for k in causes)])
+    for cell in first[3]:
+        cell.font, cell.fill = BOLD, FILL
+    first.column_dimensions["A"].width = 22
+    first.freeze_panes = "B4"
+    people = book.create_sheet("按责任人")
+    people.append(["责任单位", "责任人", "身份", "事由", "措施", "扣分", "批准时间", "记录编号"])
+    for p in figures["people"]:
+        people.append([p["unit"], p["person"], p["person_role"], p["cause"], p["measures"], p["points"],
+                       (p["decided_at"] or "")[:16].replace("T", " "), p["id"]])
+    records = book.create_sheet("问责记录")
+    records.append(["编号", "责任单位", "责任人", "事由", "依据", "措施", "扣分", "事实", "关联工单", "提出人",
+                    "批准人"])
+    for r in figures["records"]:
+        tickets = "；".join(f"{t['external_id']} {t['title']}" for t in r["tickets"])
+        records.append([r["id"], r["unit"], r["person"] or "", r["cause_label"], r["article"],
+                        "、".join(r["measure_labels"]), r["points"], r["facts"], tickets, r["proposed_by"],
+                        r["decided_by"] or ""])
+    for sheet in (people, records):
+        for cell in sheet[1]:
+            cell.font, cell.fill = BOLD, FILL
+    return _bytes(book)

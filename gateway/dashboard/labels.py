@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from gateway import catalogue
 from gateway.principal import ROLE_LABELS
 from gateway.schema import APPEAL_TYPE_LABELS
+from gateway.services.accountability import CAUSES, MEASURES
 from gateway.services.ticket_states import STATUS_LABELS
 
 STATUS = dict(STATUS_LABELS)
@@ -25,7 +26,8 @@ OUTBOUND_STATE = {"pending": "待发送", "in_flight": "发送中", "retry": "�
                   "sent": "已送达", "dead": "发送失败"}
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "unrated": "未评价"}
 APPROVAL_KIND = {"dispatch": "派单", "extension": "延期", "review": "答复审核", "suspension": "延期挂单",
-                 "termination": "终结办理", "final_review": "三级结案终审表", "screening": "不满意件甄别"}
+                 "termination": "终结办理", "final_review": "三级结案终审表", "screening": "不满意件甄别",
+                 "accountability": "问责建议"}
 SENT_BACK_STEP = {"unit_head": "部门负责人", "leader": "分管领导"}
 APPROVAL_STATE = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
 ALERT_KIND = {"warning": "预警", "breach": "超时", "escalation": "升级", "calendar_missing": "日历缺失",
@@ -48,12 +50,17 @@ EVENT = {
     "repeat_complaint": "重复投诉", "case_unit_assigned": "随案分派承办单位", "auto_signed": "自动签收",
     "suspended": "延期挂单", "resumed": "解除挂单", "supervision_issued": "督办/催办",
     "suspension_proposed": "申请延期挂单（待领导审批）", "suspension_rejected": "领导驳回挂单申请",
+    "accountability_proposed": "提出问责建议", "accountability_approved": "批准问责",
+    "accountability_rejected": "驳回问责建议",
     "complex_marked": "认定为复杂问题", "complex_unmarked": "取消复杂问题认定", "plan_submitted": "提出解决方案",
 }
 AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",
          "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",
          "alert_acknowledged": "确认告警", "unit_saved": "保存承办单位", "report_exported": "导出报表",
-         "evidence_fetched": "平台下载证据"}
+         "evidence_fetched": "平台下载证据", "accountability_proposed": "提出问责建议",
+         "accountability_approved": "批准问责", "accountability_rejected": "驳回问责建议"}
+ACCOUNTABILITY_CAUSE = {key: text for key, (text, _) in CAUSES.items()}  # 问责事由 (000 责任追究制度)
+ACCOUNTABILITY_MEASURE = {key: text for key, (text, _, _) in MEASURES.items()}  # 问责措施
 
 UNKNOWN = "未知"  # a value no table names (a new platform or enum value): never shown raw, never a crash
 _HAN = re.compile(r"[\u3400-\u9fff]")

@@ -33,6 +33,9 @@ NAV = (
     ("delivery", "/dashboard/delivery", "回传", (Role.duty, Role.leader, Role.supervisor, Role.admin)),
     ("closing", "/dashboard/closing", "结案管理", None),  # issue 16: 终结、终审、甄别、通报
     ("archive", "/dashboard/archive", "归档", None),  # issue 16: 日清月结年归档 (000 统一派单 六)
+    # issue 16: 问责 (000 责任追究制度, 001 四(五)); admin administers and reads none of it
+    ("accountability", "/dashboard/accountability", "问责记录",
+     (Role.supervisor, Role.leader, Role.duty, Role.unit, Role.unit_head)),
     ("reports", "/dashboard/reports", "报表", None),
     ("admin", "/dashboard/admin/users", "系统管理", (Role.admin,)),
 )

@@ -129,6 +129,9 @@ def _outcome(timer: SlaTimerRecord, now: datetime) -> str | None:
     return None  # still inside its window, paused, cancelled or superseded
 
 
+timer_outcome = _outcome  # on_time | late | None, as the reports count it (also for 问责 suggestions)
+
+
 def build_report(
     session: Session, *, start: date, end: date, group: str, settings: DashboardSettings, now: datetime,
     unit: str | None = None,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.db import utcnow
@@ -80,3 +80,41 @@ OPEN_TIMERS_BY_DUE = Index(
     postgresql_where=text("met_at IS NULL"),
     sqlite_where=text("met_at IS NULL"),
 )
+
+
+class AccountabilityRecord(Base):
+    """One 问责 measure on a unit, or on a person of it (000 责任追究制度, 001 四(五)), linked to its tickets.
+
+    Proposed by supervision staff (督察); counts only once a leader other than the proposer approved it
+    (``state`` approved), in the ``year`` of the unit's assessment (002 四(二): 纳入部门实绩考核).
+    """
+
+    __tablename__ = "accountability"
+    __table_args__ = (Index("ix_accountability_unit_year", "unit", "year", "id"),
+                      Index("ix_accountability_state", "state", "id"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    unit: Mapped[str] = mapped_column(String(100))  # 责任单位
+    person: Mapped[str | None] = mapped_column(String(100))  # 责任人 (None: the unit itself)
+    person_role: Mapped[str | None] = mapped_column(String(24))  # 具办人, 审核人, 责任领导…
+    cause: Mapped[str] = mapped_column(String(24))  # overdue | false_reply | sent_back | screening …
+    measures: Mapped[list[Any]] = mapped_column(default=list)  # circular | talk | deduction | education …
+    points: Mapped[float] = mapped_column(Float, default=0.0)  # 年度绩效考核扣除的分值
+    year: Mapped[int] = mapped_column(Integer)  # the assessment year it counts in
+    facts: Mapped[str] = mapped_column(Text)  # 情形/事实, as supervision wrote it
+    state: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | approved | rejected
+    proposed_by: Mapped[str] = mapped_column(String(100))
+    proposed_at: Mapped[datetime]
+    decided_by: Mapped[str | None] = mapped_column(String(100))
+    decided_at: Mapped[datetime | None]
+    decision_note: Mapped[str | None] = mapped_column(String(2000))
+
+
+class AccountabilityTicketRecord(Base):
+    """A ticket that caused an accountability record (one record, one or more tickets)."""
+
+    __tablename__ = "accountability_tickets"
+    __table_args__ = (Index("ix_accountability_tickets_ticket", "ticket_id"),)
+
+    accountability_id: Mapped[int] = mapped_column(ForeignKey("accountability.id"), primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), primary_key=True)
