@@ -6,6 +6,7 @@ to start outside demo/dev mode while a secret is missing or still a placeholder.
 
 from __future__ import annotations
 
+from datetime import time
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal
@@ -251,6 +252,11 @@ class WebhookSinkSettings(BaseModel):
     min_severity: Literal["info", "warning", "critical"] = Field(default="info", description="Lowest severity sent")
     mention_mobiles: list[str] = Field(default_factory=list, description="Mobiles to @ on critical alerts")
     timeout_s: float = Field(default=5.0, description="HTTP timeout; a slow robot never holds the others")
+    unit: str | None = Field(
+        default=None, max_length=100,
+        description="A handling unit's own robot group (承办单位, as named in the unit directory): it gets that "
+                    "unit's daily reminder only, never alerts or other units' tickets; unset = a duty/leader robot",
+    )
 
 
 class EmailSinkSettings(BaseModel):
@@ -266,6 +272,11 @@ class EmailSinkSettings(BaseModel):
     sender: str = Field(default="hotline-gateway@localhost", description="From address")
     recipients: list[str] = Field(default_factory=list, description="Duty office addresses (all alerts)")
     leader_recipients: list[str] = Field(default_factory=list, description="Leaders' addresses (escalations)")
+    unit_recipients: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Unit name (unit directory) -> its addresses: that unit's own daily reminder only "
+                    '(JSON, e.g. {"城关派出所": ["cg@example.gov.cn"]})',
+    )
     min_severity: Literal["info", "warning", "critical"] = Field(default="warning", description="Lowest severity")
     timeout_s: float = Field(default=10.0, description="SMTP connect/send timeout")
 
@@ -293,6 +304,34 @@ class AlertSettings(BaseModel):
     )
     sink_reset_s: float = Field(default=60.0, description="How long a failing sink stays paused before a probe")
     dashboard_url: str = Field(default="", description="Link added to robot messages (optional)")
+
+
+class BulletinSettings(BaseModel):
+    """Bulletins on a schedule (002 二(一) 日提醒、周反馈、月通报; 004 每周小结、每月通报; 000 督办 二; 001 三(五)).
+
+    Times are Beijing time (+08:00). Each is generated once per period by the scheduler, stored (报表 → 定期通报)
+    and delivered to the alert sinks; internal only, never sent to a platform or a citizen.
+    """
+
+    daily_enabled: bool = Field(
+        default=True, description="日提醒: each unit's tickets due today and the next working day"
+    )
+    daily_at: time = Field(
+        default=time(8, 30), description="日提醒 time (HH:MM, +08:00), on working days of the official calendar only"
+    )
+    weekly_enabled: bool = Field(default=True, description="周反馈 of the week just closed (to duty and leaders)")
+    monthly_enabled: bool = Field(default=True, description="月通报 of the month just closed (to duty and leaders)")
+    analysis_12389_enabled: bool = Field(
+        default=True, description="12389 季度/半年/年度分析 (001 三(五)): counts only, to the leaders' sinks"
+    )
+    report_at: time = Field(
+        default=time(8, 30),
+        description="Time (HH:MM, +08:00) of the weekly, monthly and 12389 reports, on the first working day "
+                    "after their period closes",
+    )
+    robot_max_lines: int = Field(
+        default=12, ge=1, le=40, description="Most lines in a robot message (a summary; the rest is on the page)"
+    )
 
 
 class DashboardSettings(BaseModel):
@@ -395,6 +434,7 @@ class Settings(BaseSettings):
     linking: LinkingSettings = Field(default_factory=LinkingSettings)
     sla: SlaSettings = Field(default_factory=SlaSettings)
     alerts: AlertSettings = Field(default_factory=AlertSettings)
+    bulletins: BulletinSettings = Field(default_factory=BulletinSettings)
     dashboard: DashboardSettings = Field(default_factory=DashboardSettings)
     data_dir: Path = Field(default=Path("var"), description="Files: evidence uploads, SQLite default")
 

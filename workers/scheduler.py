@@ -1,9 +1,11 @@
-"""The scheduler: ticks polls, the outbox/inbox sweeper, housekeeping and the SLA engine.
+"""The scheduler: ticks polls, the outbox/inbox sweeper, housekeeping, the SLA engine and the bulletins.
 
 Safe to run two: one holds the ``scheduler`` lease and ticks; the other waits to take over. Every
 tick is idempotent anyway (rings are conditional on ``rung_at``; claims are conditional updates).
 The SLA engine runs in its own thread while this process leads, sleeping until the next threshold
-instant (``gateway.sla.engine``); its alerts are exactly once even if both processes ran it.
+instant (``gateway.sla.engine``); its alerts are exactly once even if both processes ran it. Bulletins
+(日提醒, 周反馈, 月通报, 12389 分析) are looked for once a minute and made once per period: the ``bulletins`` row
+is unique per kind and period, so two schedulers that both ran it still make one (``gateway.services.bulletins``).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from gateway.services import inbound
+from gateway.services import bulletins, inbound
 from gateway.sla.engine import Rings, SlaEngine
 from gateway.sla.runtime import runtime_for_engine
 from gateway.store import liveness, locks, outbox
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
     from gateway.container import Container
 
 log = logging.getLogger(__name__)
+BULLETIN_CHECK = timedelta(seconds=60)
 
 
 class Scheduler:
@@ -37,6 +40,8 @@ class Scheduler:
         self.sla = SlaEngine(container.sessions, runtime=runtime_for_engine(container.engine), clock=container.clock,
                              rings=Rings(deliveries=container.doorbell.alerts, outbox=container.doorbell.outbox))
         self._sla_thread: threading.Thread | None = None
+        self._bulletins_done: set[str] = set()  # periods this process knows are made
+        self._next_bulletins: datetime | None = None
 
     def leading(self) -> bool:
         """Whether this process holds an unexpired scheduler lease (the SLA thread asks)."""
@@ -75,7 +80,19 @@ class Scheduler:
                 self._last_poll[key] = now
                 c.doorbell.poll(key)
                 polled += 1
-        return {"leader": 1, "outbox": len(out_ids), "inbox": len(in_ids), "polls": polled}
+        made = self.bulletins(now)
+        return {"leader": 1, "outbox": len(out_ids), "inbox": len(in_ids), "polls": polled, "bulletins": made}
+
+    def bulletins(self, now: datetime) -> int:
+        """Generate the bulletins due now (at most once a minute); returns how many this process made."""
+        if self._next_bulletins is not None and now < self._next_bulletins:
+            return 0
+        self._next_bulletins = now + BULLETIN_CHECK
+        made = bulletins.generate_due(self.c.sessions, settings=self.c.settings, now=now, done=self._bulletins_done,
+                                      ring=self.c.doorbell.alerts)
+        for bulletin_id in made:
+            log.info("bulletin %s generated", bulletin_id)
+        return len(made)
 
     def run(self) -> None:
         """Tick until ``stop``; a failing tick is logged and the loop goes on."""

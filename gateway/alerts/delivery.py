@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from gateway.alerts.sinks import AlertSink, Notification, SinkError
+from gateway.alerts.sinks import AlertSink, Attachment, Notification, SinkError
 from gateway.settings import AlertSettings
 from gateway.store.db import transaction
-from gateway.store.tables_sla import AlertDeliveryRecord
+from gateway.store.tables_sla import AlertDeliveryRecord, BulletinRecord
 
 log = logging.getLogger(__name__)
 CLAIMABLE = ("pending", "retry")
@@ -116,6 +116,10 @@ def deliver(
             return DeliveryOutcome(delivery_id, None)
         sink_name, attempts = row.sink, row.attempts + 1
         note = Notification(row.title, tuple(str(line) for line in row.lines), row.severity)
+        if row.bulletin_id is not None:  # a scheduled bulletin: its workbook goes with it, for sinks that take files
+            bulletin = session.get_one(BulletinRecord, row.bulletin_id)
+            note = Notification(row.title, note.lines, row.severity, kind="bulletin",
+                                attachment=Attachment(f"{bulletin.title}.xlsx", bulletin.xlsx))
     sink = sinks.get(sink_name)
     error: str | None = None
     permanent = False

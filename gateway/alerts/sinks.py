@@ -35,12 +35,24 @@ class SinkError(Exception):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file a notification carries (a bulletin's workbook)."""
+
+    filename: str
+    content: bytes
+    mime: str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
 class Notification:
-    """What one delivery says: a title, one line per grouped alert, the highest severity."""
+    """What one delivery says: a title, one line per grouped alert, the highest severity; a bulletin
+    (``kind`` "bulletin") may carry its workbook, which only sinks that take files send."""
 
     title: str
     lines: tuple[str, ...]
     severity: str
+    kind: str = "alert"  # alert | bulletin
+    attachment: Attachment | None = None
 
 
 class AlertSink(Protocol):
@@ -53,7 +65,8 @@ class AlertSink(Protocol):
 
         Raises ``SinkError`` (``permanent=False``: retry later with backoff; ``permanent=True``: give
         up and record why). Not idempotent: a retry after a lost answer can repeat a chat message,
-        so deliveries are at-least-once; the alert itself is emitted exactly once.
+        so deliveries are at-least-once; the alert itself is emitted exactly once. A sink that cannot
+        carry a file (a robot) sends the text and ignores ``note.attachment``.
         """
         ...
 
@@ -65,6 +78,8 @@ def dingtalk_sign(secret: str, timestamp_ms: int) -> str:
 
 
 def _text(note: Notification) -> str:
+    if note.kind == "bulletin":
+        return "\n".join([f"【{note.title}】", *note.lines])
     return "\n".join([f"[{SEVERITY_LABELS.get(note.severity, note.severity)}] {note.title}", *note.lines])
 
 
@@ -152,22 +167,32 @@ class DingTalkSink(_RobotSink):
 
 
 class EmailSink:
-    """Alerts by SMTP; duty recipients get everything, leaders get escalations."""
+    """Alerts and bulletins by SMTP; duty recipients get everything, leaders escalations and reports, a
+    unit's addresses its own daily reminder (``unit``: never a file, which holds every unit's tickets)."""
 
-    def __init__(self, config: EmailSinkSettings, *, name: str = EMAIL, leaders: bool = False) -> None:
+    def __init__(self, config: EmailSinkSettings, *, name: str = EMAIL, leaders: bool = False,
+                 unit: str | None = None) -> None:
         self.name = name
         self.config = config
-        self.recipients = config.leader_recipients if leaders else config.recipients
+        self.recipients = (config.unit_recipients.get(unit, []) if unit is not None
+                           else config.leader_recipients if leaders else config.recipients)
+        self.attachments = unit is None
 
     def send(self, note: Notification) -> None:
-        """One UTF-8 plain-text email to the configured recipients."""
+        """One UTF-8 email to the configured recipients, with the bulletin's workbook attached if it has one."""
         cfg = self.config
         if not self.recipients:
             raise SinkError(f"{self.name}: no recipients configured", permanent=True)
         message = EmailMessage()
-        message["Subject"] = f"【热线网关告警】{note.title}"
+        message["Subject"] = f"【热线网关{'通报' if note.kind == 'bulletin' else '告警'}】{note.title}"
         message["From"], message["To"] = cfg.sender, ", ".join(self.recipients)
-        message.set_content(_text(note) + "\n\n（本邮件由 hotline-gateway 自动发送）")
+        footer = "（内部通报，请勿外传；本邮件由 hotline-gateway 自动发送）" if note.kind == "bulletin" else \
+            "（本邮件由 hotline-gateway 自动发送）"
+        message.set_content(_text(note) + "\n\n" + footer)
+        if note.attachment is not None and self.attachments:
+            main, _, sub = note.attachment.mime.partition("/")
+            message.add_attachment(note.attachment.content, maintype=main, subtype=sub,
+                                   filename=note.attachment.filename)
         smtp_class = smtplib.SMTP_SSL if cfg.ssl else smtplib.SMTP
         try:
             with smtp_class(cfg.host, cfg.port, timeout=cfg.timeout_s) as smtp:
@@ -186,9 +211,15 @@ class EmailSink:
         """Nothing held between sends."""
 
 
+def unit_email(unit: str) -> str:
+    """The sink name of a unit's own addresses."""
+    return f"{EMAIL}:{unit}"[:64]
+
+
 def routes(config: AlertSettings) -> list[Route]:
-    """Where alerts are delivered, by sink name (no connections are made here)."""
-    found = [Route(w.name, tuple(w.audiences), w.min_severity) for w in config.webhooks]
+    """Where alerts are delivered, by sink name (no connections are made here). A unit's own robot takes
+    no alerts: they name every unit's tickets."""
+    found = [Route(w.name, tuple(w.audiences), w.min_severity) for w in config.webhooks if w.unit is None]
     if config.email.enabled:
         if config.email.recipients:
             found.append(Route(EMAIL, ("duty",), config.email.min_severity))
@@ -205,4 +236,40 @@ def build_sinks(config: AlertSettings) -> dict[str, AlertSink]:
     if config.email.enabled:
         sinks[EMAIL] = EmailSink(config.email)
         sinks[f"{EMAIL}-leaders"] = EmailSink(config.email, name=f"{EMAIL}-leaders", leaders=True)
+        for unit in config.email.unit_recipients:
+            sinks[unit_email(unit)] = EmailSink(config.email, name=unit_email(unit), unit=unit)
     return sinks
+
+
+@dataclass(frozen=True)
+class BulletinRoute:
+    """A sink a bulletin goes to: ``email`` sinks get the full text (and the workbook, where they take
+    files), robots a short summary."""
+
+    sink: str
+    email: bool
+
+
+def bulletin_routes(config: AlertSettings, audiences: tuple[str, ...]) -> list[BulletinRoute]:
+    """The duty or leader sinks (no unit's own) serving any of ``audiences``, each once."""
+    found = [BulletinRoute(w.name, False) for w in config.webhooks
+             if w.unit is None and set(w.audiences) & set(audiences)]
+    if config.email.enabled:
+        if "duty" in audiences and config.email.recipients:
+            found.append(BulletinRoute(EMAIL, True))
+        if "leader" in audiences and config.email.leader_recipients:
+            found.append(BulletinRoute(f"{EMAIL}-leaders", True))
+    return found
+
+
+def unit_routes(config: AlertSettings) -> dict[str, list[BulletinRoute]]:
+    """Each unit's own sinks: its robot groups and its addresses (for its daily reminder only)."""
+    found: dict[str, list[BulletinRoute]] = {}
+    for webhook in config.webhooks:
+        if webhook.unit is not None:
+            found.setdefault(webhook.unit, []).append(BulletinRoute(webhook.name, False))
+    if config.email.enabled:
+        for unit, addresses in config.email.unit_recipients.items():
+            if addresses:
+                found.setdefault(unit, []).append(BulletinRoute(unit_email(unit), True))
+    return found

@@ -23,6 +23,20 @@ HEADERS = ["单位/平台", "受理量", "按时签收率", "按时响应率", "
            "响应率", "解决率", "满意率", "综合得分", "督办件", "督办按时率",
            "终结办理", "诉求不合理", "三级终审", "甄别无过错", "办结通报率"]  # the last five: issue 16
 BOLD, FILL = Font(bold=True), PatternFill("solid", fgColor="DDE7F3")
+RATE_COLUMNS = frozenset({2, 3, 4, 9, 10, 11, 14, 19})  # the HEADERS that are percentages
+
+
+def cell_texts(values: list[Any]) -> list[Any]:
+    """``row_values`` for a page or a stored document: percentages as text, a missing figure as —."""
+    shown: list[Any] = []
+    for index, value in enumerate(values):
+        if value is None:
+            shown.append("—")
+        elif index in RATE_COLUMNS:
+            shown.append(f"{value * 100:.1f}%")
+        else:
+            shown.append(value)
+    return shown
 
 
 def row_values(row: ReportRow, weights: dict[str, float]) -> list[Any]:
@@ -46,7 +60,7 @@ def _sheet(sheet: Worksheet, title: str, report: Report) -> None:
     for row in [*report.rows, report.total]:
         sheet.append(row_values(row, report.weights))
     for cells in sheet.iter_rows(min_row=4, max_row=sheet.max_row):
-        for cell in cells[2:5] + cells[9:12] + cells[14:15] + cells[19:20]:
+        for cell in (cells[i] for i in sorted(RATE_COLUMNS)):
             cell.number_format = "0.0%"
         if cells[0].value == "合计":
             for cell in cells:
@@ -101,8 +115,9 @@ def report_workbook(by_unit: Report, by_platform: Report) -> bytes:
     return _bytes(book)
 
 
-def bulletin_workbook(bulletin: Bulletin) -> bytes:
-    """通报.xlsx: the bulletin's tables, the ranking and the tickets overdue now."""
+def bulletin_workbook(bulletin: Bulletin, *, titles: bool = True) -> bytes:
+    """通报.xlsx: the bulletin's tables, the ranking and the tickets overdue now (``titles`` False: without the
+    tickets' titles, for a workbook that leaves the dashboard by email)."""
     book = Workbook()
     first = book.active
     assert first is not None
@@ -114,10 +129,10 @@ def bulletin_workbook(bulletin: Bulletin) -> bytes:
     for place, (row, score) in enumerate(bulletin.ranking, start=1):
         rank.append([place, row.label, round(score, 2), row.received, row.overdue])
     late = book.create_sheet("当前超期工单")
-    late.append(["平台", "平台单号", "标题", "承办单位", "超期环节", "期限", "已超时(小时)"])
+    late.append(["平台", "平台单号", *(["标题"] if titles else []), "承办单位", "超期环节", "期限", "已超时(小时)"])
     for item in bulletin.overdue_now:
-        late.append([item["platform"], item["external_id"], item["title"], item["unit"] or "", item["timer"],
-                     item["due_at"].strftime("%Y-%m-%d %H:%M"), item["hours_over"]])
+        late.append([item["platform"], item["external_id"], *([item["title"]] if titles else []), item["unit"] or "",
+                     item["timer"], item["due_at"].strftime("%Y-%m-%d %H:%M"), item["hours_over"]])
     for sheet in (rank, late):
         for cell in sheet[1]:
             cell.font, cell.fill = BOLD, FILL
@@ -160,4 +175,34 @@ def accountability_workbook(figures: dict[str, Any]) -> bytes:
     for sheet in (people, records):
         for cell in sheet[1]:
             cell.font, cell.fill = BOLD, FILL
+    return _bytes(book)
+
+
+def document_workbook(document: dict[str, Any]) -> bytes:
+    """A stored bulletin (``gateway.services.bulletins``) as a workbook: its paragraphs, then each section's table."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = str(document.get("sheet") or "通报")[:31]
+    sheet.append([document["title"]])
+    sheet["A1"].font = Font(bold=True, size=13)
+    for line in document.get("paragraphs", []):
+        sheet.append([line])
+    for section in document.get("sections", []):
+        sheet.append([])
+        sheet.append([section["heading"]])
+        sheet.cell(row=sheet.max_row, column=1).font = BOLD
+        sheet.append(section["headers"])
+        for cell in sheet[sheet.max_row]:
+            cell.font, cell.fill = BOLD, FILL
+        for row in section["rows"]:
+            sheet.append(row)
+        if not section["rows"]:
+            sheet.append([section.get("empty") or "无"])
+    for index in range(1, 8):
+        sheet.column_dimensions[get_column_letter(index)].width = 22 if index == 1 else 14
+    notes = book.create_sheet("说明")
+    notes.column_dimensions["A"].width = 110
+    for line in document.get("notes", []):
+        notes.append([line])
     return _bytes(book)

@@ -1,4 +1,5 @@
-"""报表 for a chosen period (per unit and platform, Excel export) and the weekly and monthly bulletin."""
+"""报表 for a chosen period (per unit and platform, Excel export), the weekly and monthly bulletin, and the
+bulletins the scheduler generated (定期通报: open, print, download the workbook that was sent)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,10 @@ from gateway.dashboard.export import bulletin_workbook, report_workbook, row_val
 from gateway.dashboard.render import login_of, page
 from gateway.dashboard.routes_auth import client_ip
 from gateway.dashboard.security import DASHBOARD
-from gateway.errors import DomainError
+from gateway.errors import DomainError, Forbidden
 from gateway.principal import Principal
 from gateway.services.bulletin import build_bulletin, last_complete
+from gateway.services.bulletin_views import get_bulletin, list_bulletins, may_download
 from gateway.services.reports import build_report
 from gateway.sla.deadlines import to_shanghai
 from gateway.store.db import transaction
@@ -60,9 +62,35 @@ def reports(request: Request, start: date | None = None, end: date | None = None
     with container.sessions() as session:
         report = build_report(session, start=start, end=end, group=group, settings=container.settings.dashboard,
                               now=container.clock(), unit=visible_unit(principal))
+        stored = list_bulletins(session, principal)
     rows = [row_values(r, report.weights) for r in [*report.rows, report.total]]
     return page(request, "reports.html", active="reports", report=report, rows=rows, group=group,
-                weights=container.settings.dashboard)
+                weights=container.settings.dashboard, bulletins=stored)
+
+
+@router.get("/bulletins/{bulletin_id}", response_class=HTMLResponse)
+def stored_bulletin(request: Request, bulletin_id: int) -> Response:
+    """A bulletin the scheduler generated, as it was sent (printable)."""
+    principal = login_of(request).principal
+    container: Container = request.app.state.container
+    with container.sessions() as session:
+        record, document = get_bulletin(session, principal, bulletin_id=bulletin_id)
+    return page(request, "bulletin_stored.html", active="reports", record=record, doc=document,
+                download=may_download(principal, record.audience))
+
+
+@router.get("/bulletins/{bulletin_id}/export.xlsx")
+def stored_bulletin_export(request: Request, bulletin_id: int) -> Response:
+    """The workbook that went out with the bulletin (every unit's figures: not for a unit)."""
+    principal = login_of(request).principal
+    container: Container = request.app.state.container
+    with container.sessions() as session:
+        record, _ = get_bulletin(session, principal, bulletin_id=bulletin_id)
+        if not may_download(principal, record.audience):
+            raise Forbidden("无权下载该通报 (not allowed to download this bulletin)")
+        body, title = record.xlsx, record.title
+    _audit(container, principal, request, "scheduled_bulletin", bulletin_id=bulletin_id)
+    return _download(body, f"{title}.xlsx")
 
 
 @router.get("/reports/export.xlsx")

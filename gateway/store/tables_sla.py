@@ -1,4 +1,5 @@
-"""SLA tables: timers per ticket and their event log, alerts and their deliveries, loaded calendar years.
+"""SLA tables: timers per ticket and their event log, alerts and their deliveries, loaded calendar years,
+and the bulletins generated on a schedule (delivered through the same delivery rows as alerts).
 
 Timers are derived from ticket state (``gateway.sla.timers``); ``next_alert_at`` is the instant of a
 timer's next warning or breach threshold, so the engine finds what is due with one index range scan.
@@ -7,10 +8,22 @@ Alerts are unique on ``dedup_key``: inserting one is the exactly-once gate for e
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.db import utcnow
@@ -116,14 +129,42 @@ class AlertRecord(Base):
     escalated_at: Mapped[datetime | None]
 
 
+class BulletinRecord(Base):
+    """A bulletin generated on a schedule (002 二(一) 日提醒、周反馈、月通报; 001 三(五) 12389 分析): kept as sent.
+
+    ``(kind, period)`` is unique: inserting the row is the exactly-once gate for every scheduler process.
+    ``document`` is what the page shows (title, paragraphs, tables), ``xlsx`` the workbook the email carried.
+    Never updated.
+    """
+
+    __tablename__ = "bulletins"
+    __table_args__ = (
+        UniqueConstraint("kind", "period", name="uq_bulletins_kind_period"),
+        Index("ix_bulletins_generated", "generated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16))  # daily | week | month | quarter | half | year
+    period: Mapped[str] = mapped_column(String(16))  # 2026-11-20 | 2026-W47 | 2026-11 | 2026-Q4 | 2026-H2 | 2026
+    start: Mapped[date] = mapped_column(Date)
+    end: Mapped[date] = mapped_column(Date)
+    title: Mapped[str] = mapped_column(String(200))
+    audience: Mapped[str] = mapped_column(String(16))  # all | supervision (12389: supervisor and leader only)
+    generated_at: Mapped[datetime]
+    summary: Mapped[list[Any]] = mapped_column(default=list)  # the robot's lines: counts only
+    document: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    xlsx: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 class AlertDeliveryRecord(Base):
-    """One notification to one sink (a group of alerts), delivered durably like an outbox row."""
+    """One notification to one sink (a group of alerts, or a bulletin), delivered durably like an outbox row."""
 
     __tablename__ = "alert_deliveries"
     __table_args__ = (Index("ix_alert_deliveries_state_due", "state", "next_attempt_at"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id"))
+    alert_id: Mapped[int | None] = mapped_column(ForeignKey("alerts.id"), nullable=True)  # None: a bulletin
+    bulletin_id: Mapped[int | None] = mapped_column(ForeignKey("bulletins.id"), nullable=True, index=True)
     alert_ids: Mapped[list[Any]] = mapped_column(default=list)
     sink: Mapped[str] = mapped_column(String(64))
     severity: Mapped[str] = mapped_column(String(16))
