@@ -16,6 +16,7 @@ from gateway.api.routers import (
     files,
     health,
     inbound,
+    interventions,
     metrics,
     outbound,
     oversight,
@@ -54,7 +55,7 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     errors.install(app)
     for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router,
                    calendar.router, alerts.router, metrics.router, workflow.router, files.router, oversight.router,
-                   processes.router):
+                   processes.router, interventions.router):
         app.include_router(router)
     install_dashboard(app)
     install_docs(app, container)

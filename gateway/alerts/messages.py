@@ -22,6 +22,7 @@ TITLES = {
     "escalation": "超时升级",
     "calendar_missing": "日历缺失",
     "auto_signed": "自动签收",
+    "intervention": "提级介入",
 }
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 SEVERITY_LABELS = {"info": "提示", "warning": "警告", "critical": "严重"}
@@ -100,3 +101,8 @@ def auto_signed_message(platform: str, external_id: str, due_at: datetime, befor
         f"【{TITLES['auto_signed']}】{_ticket(platform, external_id)}距签收期限不足{remaining(before)}仍无人签收"
         f"或退回，系统已自动签收（期限{_deadline(due_at)}），请尽快派单"
     )
+
+
+def intervention_message(platform: str, external_id: str, what: str) -> str:
+    """提级介入 for the leader in charge: the ticket and which rule met it, never a person's reason or 批示."""
+    return f"【{TITLES['intervention']}】{_ticket(platform, external_id)}{what}，请分管领导批示"
