@@ -23,6 +23,8 @@ SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "d
 APPROVAL_KIND = {"dispatch": "派单", "extension": "延期", "review": "答复审核", "suspension": "延期挂单",
                  "termination": "终结办理", "final_review": "三级结案终审表", "screening": "不满意件甄别",
                  "intervention": "提级介入"}
+INTERVENTION_RULE = {"overdue": "久拖不决", "repeat": "反复投诉", "impact": "重大、敏感", "violation": "严重违纪违法",
+                     "other": "其他需提级介入"}  # services.intervention.RULES (000 提级介入调查制度 一)
 SENT_BACK_STEP = {"unit_head": "部门负责人", "leader": "分管领导"}
 APPROVAL_STATE = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
 ALERT_KIND = {"warning": "预警", "breach": "超时", "escalation": "升级", "calendar_missing": "日历缺失",
