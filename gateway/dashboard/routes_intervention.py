@@ -50,7 +50,7 @@ def intervention_actions(session: Session, principal: Principal, ticket: dict[st
             if item["instruction_count"] and item["supervising_leader"] in (None, me):
                 mine.add("close")
         forms[item["id"]] = mine
-    return {"items": items, "flag_rules": rules if can_flag else {}, "forms": forms,
+    return {"raised": items, "flag_rules": rules if can_flag else {}, "forms": forms,
             "leaders": leaders(session) if any(forms.values()) else []}
 
 
