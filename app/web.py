@@ -17,6 +17,7 @@ from gateway.api.routers import (
     files,
     health,
     inbound,
+    interventions,
     metrics,
     outbound,
     oversight,
@@ -55,7 +56,8 @@ def create_app(container: Container, *, on_start: Callable[[], None] | None = No
     errors.install(app)
     for router in (health.router, inbound.router, tickets.router, outbound.router, platforms.router,
                    calendar.router, alerts.router, metrics.router, workflow.router, files.router, oversight.router,
-                   processes.router, accountability.router):
+                   processes.router, accountability.router,
+                   interventions.router):
         app.include_router(router)
     install_dashboard(app)
     install_docs(app, container)

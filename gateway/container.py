@@ -46,6 +46,10 @@ class Rings:
         """Ring these inbox rows after the commit."""
         self.asked.append(("inbox", list(ids)))
 
+    def alerts(self, ids: Iterable[int]) -> None:
+        """Ring these alert deliveries after the commit."""
+        self.asked.append(("alerts", list(ids)))
+
 
 @dataclass
 class Container:
@@ -81,8 +85,9 @@ class Container:
         rings = Rings()
         with transaction(self.sessions) as session:
             yield session, rings
+        bells = {"outbox": self.doorbell.outbox, "inbox": self.doorbell.inbox, "alerts": self.doorbell.alerts}
         for kind, ids in rings.asked:
-            (self.doorbell.outbox if kind == "outbox" else self.doorbell.inbox)(ids)
+            bells[kind](ids)
 
     def close_inbound(self) -> None:
         """Commit the pushes still queued and stop the committer (the next push builds a new one)."""

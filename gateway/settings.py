@@ -281,6 +281,23 @@ class EmailSinkSettings(BaseModel):
     timeout_s: float = Field(default=10.0, description="SMTP connect/send timeout")
 
 
+class InterventionSettings(BaseModel):
+    """提级介入 (000 提级介入调查制度 一; 001 三(三)): when a matter is raised to the leader in charge (分管领导)."""
+
+    enabled: bool = Field(default=True, description="Raise matters to the leader by the rules below (the scheduler)")
+    overdue_after_s: float = Field(
+        default=0.0, ge=0, description="久拖不决: raise this long after the binding resolution deadline (办结 or the "
+        "granted 延期) passed unmet; 0 = at the breach")
+    repeat_complaints: int = Field(
+        default=3, ge=2, description="反复投诉: raise when one matter (a linked case, 一事多投 and 重复投诉) was filed "
+        "this many times; 12389 filings count only with 12389 filings (001 五)")
+    impact_levels: list[str] = Field(
+        default_factory=lambda: ["重大"], description="Platform 案件等级 values that mark 重大、敏感 (001 三(二)(三))")
+    impact_urgencies: list[str] = Field(
+        default_factory=lambda: ["critical"], description="Urgency values that mark 重大、敏感: critical = 特急 "
+        "(001 三(三) 群众现场紧急举报、即时投诉)")
+
+
 class AlertSettings(BaseModel):
     """Alerting: repeats, escalation, the sinks, and durable delivery to them."""
 
@@ -304,6 +321,7 @@ class AlertSettings(BaseModel):
     )
     sink_reset_s: float = Field(default=60.0, description="How long a failing sink stays paused before a probe")
     dashboard_url: str = Field(default="", description="Link added to robot messages (optional)")
+    intervention: InterventionSettings = Field(default_factory=InterventionSettings)
 
 
 class BulletinSettings(BaseModel):

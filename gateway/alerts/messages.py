@@ -23,6 +23,7 @@ TITLES = {
     "escalation": "超时升级",
     "calendar_missing": "日历缺失",
     "auto_signed": "自动签收",
+    "intervention": "提级介入",
 }
 SEVERITY_RANK = {"info": 0, "warning": 1, "critical": 2}
 SEVERITY_LABELS = {"info": "提示", "warning": "警告", "critical": "严重"}
@@ -126,3 +127,8 @@ def digest_lines(counts: Counter[tuple[str, int | None, str | None]]) -> list[st
         lines.append(f"{what} · {unit or '未派单'}：{n} 条")
     lines.append("详情见工作台“告警”页，可按组批量确认")
     return lines
+
+
+def intervention_message(platform: str, external_id: str, what: str) -> str:
+    """提级介入 for the leader in charge: the ticket and which rule met it, never a person's reason or 批示."""
+    return f"【{TITLES['intervention']}】{_ticket(platform, external_id)}{what}，请分管领导批示"

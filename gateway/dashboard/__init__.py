@@ -46,6 +46,7 @@ def install(app: FastAPI) -> None:
         routes_archive,
         routes_auth,
         routes_closing,
+        routes_intervention,
         routes_ops,
         routes_pages,
         routes_reports,
@@ -56,7 +57,8 @@ def install(app: FastAPI) -> None:
     app.add_middleware(SecurityHeaders)
     app.mount(f"{DASHBOARD}/static", StaticFiles(directory=STATIC), name="dashboard-static")
     for module in (routes_auth, routes_pages, routes_ticket, routes_actions, routes_ops, routes_reports,
-                   routes_admin, routes_approvals, routes_closing, routes_archive, routes_accountability):
+                   routes_admin, routes_approvals, routes_closing, routes_archive, routes_accountability,
+                   routes_intervention):
         app.include_router(module.router, dependencies=[Depends(require_csrf)], include_in_schema=False)
     app.add_api_route("/", _home, include_in_schema=False)
     _html_errors(app)

@@ -2,8 +2,9 @@
 
 A unit head reviews its own unit's reply drafts (002 三(二)); a leader approves reviewed drafts (000 督办 三),
 dispatch proposals (000 二), extension requests (000 限时办结 二), 挂单 requests (002 四(六)), 终结办理 requests
-(002 四(七)), a 三级结案终审表 at a leader's signature (002 三(二)), a 不满意件甄别 at a leader's signature (000) and
-a 问责 proposal of 督察 (000 责任追究制度, 001 四(五)) that neither they proposed nor falls on them.
+(002 四(七)), a 三级结案终审表 at a leader's signature (002 三(二)), a 不满意件甄别 at a leader's signature (000),
+a 问责 proposal of 督察 (000 责任追究制度, 001 四(五)) that neither they proposed nor falls on them, and
+a matter raised to the leader (提级介入, 000 提级介入调查制度) waiting for the 批示 (``services.intervention``).
 Never one's own draft, review or request (四眼原则): the use cases refuse those, so the inbox does not offer them.
 """
 
@@ -16,17 +17,17 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from gateway.principal import Principal
-from gateway.services import closing, screening, suspension, termination, workflow
+from gateway.services import closing, intervention, screening, suspension, termination, workflow
 from gateway.settings import Role
 from gateway.store.tables import TicketRecord
-from gateway.store.tables_dashboard import AccountabilityRecord, ApprovalRecord
+from gateway.store.tables_dashboard import AccountabilityRecord, ApprovalRecord, InterventionRecord
 
 LIMIT = 200
 # Where each kind of decision is taken on the ticket page (the form's id).
 ANCHOR = {"review": "form-review", "reply": "form-approve", workflow.DISPATCH: "form-dispatch-approve",
           workflow.EXTENSION: "form-extension-approve", suspension.SUSPENSION: "form-suspend-approve",
           termination.KIND: "form-termination-approve", closing.FINAL_REVIEW: "form-final-review-sign",
-          screening.KIND: "closing"}
+          screening.KIND: "closing", intervention.KIND: "intervention"}
 REQUEST_KINDS = (workflow.DISPATCH, workflow.EXTENSION, suspension.SUSPENSION, termination.KIND,
                  closing.FINAL_REVIEW, screening.KIND)
 ACCOUNTABILITY = "accountability"  # 问责 proposals: not a ticket's request, decided on the 问责记录 page
@@ -54,12 +55,14 @@ class Inbox:
     replies: list[TicketRecord] = field(default_factory=list)
     requests: dict[str, list[tuple[ApprovalRecord, TicketRecord]]] = field(default_factory=dict)
     accountability: list[AccountabilityRecord] = field(default_factory=list)
+    interventions: list[tuple[InterventionRecord, TicketRecord]] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         """How many of each kind."""
         return {"review": len(self.reviews), "reply": len(self.replies),
                 **{kind: len(self.requests.get(kind, [])) for kind in REQUEST_KINDS},
-                ACCOUNTABILITY: len(self.accountability)}
+                ACCOUNTABILITY: len(self.accountability),
+                **({intervention.KIND: len(self.interventions)} if self.requests else {})}
 
 
 def _reviews(principal: Principal, review: bool) -> Select[Any] | None:
@@ -117,6 +120,8 @@ def inbox(session: Session, principal: Principal, *, review: bool) -> Inbox:
                 out.requests[record.kind].append((record, ticket))
     if (stmt := _accountability(principal)) is not None:
         out.accountability = list(session.scalars(stmt.order_by(AccountabilityRecord.id).limit(LIMIT)))
+    if (raised := intervention.waiting_for(principal)) is not None:
+        out.interventions = [(r, t) for r, t in session.execute(raised.order_by(InterventionRecord.id).limit(LIMIT))]
     return out
 
 
@@ -140,4 +145,6 @@ def counts(session: Session, principal: Principal, *, review: bool) -> dict[str,
             found[record.kind] += _leaders_turn(record, principal)
     if (stmt := _accountability(principal)) is not None:
         found[ACCOUNTABILITY] = int(session.scalar(select(func.count()).select_from(stmt.subquery())) or 0)
+    if (raised := intervention.waiting_for(principal)) is not None:
+        found[intervention.KIND] = int(session.scalar(select(func.count()).select_from(raised.subquery())) or 0)
     return found

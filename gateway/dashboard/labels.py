@@ -27,11 +27,13 @@ OUTBOUND_STATE = {"pending": "待发送", "in_flight": "发送中", "retry": "�
 SATISFACTION = {"satisfied": "满意", "basically_satisfied": "基本满意", "dissatisfied": "不满意", "unrated": "未评价"}
 APPROVAL_KIND = {"dispatch": "派单", "extension": "延期", "review": "答复审核", "suspension": "延期挂单",
                  "termination": "终结办理", "final_review": "三级结案终审表", "screening": "不满意件甄别",
-                 "accountability": "问责建议"}
+                 "accountability": "问责建议", "intervention": "提级介入"}
+INTERVENTION_RULE = {"overdue": "久拖不决", "repeat": "反复投诉", "impact": "重大、敏感", "violation": "严重违纪违法",
+                     "other": "其他需提级介入"}  # services.intervention.RULES (000 提级介入调查制度 一)
 SENT_BACK_STEP = {"unit_head": "部门负责人", "leader": "分管领导"}
 APPROVAL_STATE = {"pending": "待审批", "approved": "已批准", "rejected": "已驳回", "cancelled": "已撤销"}
 ALERT_KIND = {"warning": "预警", "breach": "超时", "escalation": "升级", "calendar_missing": "日历缺失",
-              "auto_signed": "自动签收"}
+              "auto_signed": "自动签收", "intervention": "提级介入"}
 ALERT_STATE = {"active": "未确认", "acknowledged": "已确认", "resolved": "已解除"}
 SEVERITY = {"info": "提示", "warning": "警告", "critical": "严重"}
 EVENT = {
@@ -53,6 +55,8 @@ EVENT = {
     "accountability_proposed": "提出问责建议", "accountability_approved": "批准问责",
     "accountability_rejected": "驳回问责建议",
     "complex_marked": "认定为复杂问题", "complex_unmarked": "取消复杂问题认定", "plan_submitted": "提出解决方案",
+    "intervention_raised": "提级介入", "intervention_instruction": "领导批示（提级介入）",
+    "intervention_closed": "提级介入办结",
 }
 AUDIT = {"login": "登录", "logout": "退出", "login_failed": "登录失败", "user_created": "新建用户",
          "user_updated": "修改用户", "password_set": "设置密码", "outbound_replayed": "重新回传",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from gateway.catalogue import CATALOGUE
 from gateway.dashboard.labels import OPEN_STATUSES
 from gateway.schema import SHANGHAI
+from gateway.services import intervention
 from gateway.services.health import platform_health
 from gateway.sla.deadlines import to_shanghai
 from gateway.sla.runtime import runtime_for
@@ -119,6 +120,7 @@ def overview(session: Session, *, now: datetime, unit: str | None, enabled: set[
         "nearest": nearest(session, now=now, unit=unit, limit=10),
         "breached": _timer_rows(session, kinds=ALL_KINDS, now=now, late=True, unit=unit, limit=10),
         "sent_back": _sent_back(session, unit=unit, limit=10),
+        "interventions": intervention.listing(session, unit=unit, state="open", limit=10),  # 提级介入 (000)
         "timer_states": {"running": running_n, "warning": warning_n, "breached": breached_n},
         "late_tickets": {"warning": warning_tickets, "breached": breached_tickets},
         "today": {p: trend.get(p, [0])[-1] for p in platforms},

@@ -11,6 +11,7 @@ from gateway.container import Container
 from gateway.dashboard.approvals import ANCHOR, inbox
 from gateway.dashboard.render import login_of, page, require
 from gateway.dashboard.security import DASHBOARD
+from gateway.services import intervention
 from gateway.settings import Role
 
 router = APIRouter(prefix=DASHBOARD)
@@ -25,4 +26,5 @@ def approvals(request: Request) -> Response:
     review = container.settings.dashboard.unit_head_review
     with container.sessions() as session:
         box = inbox(session, principal, review=review)
-    return page(request, "approvals.html", active="approvals", review_mode=review, box=box, anchor=ANCHOR)
+    return page(request, "approvals.html", active="approvals", review_mode=review, box=box, anchor=ANCHOR,
+                rule_labels={k: v[0] for k, v in intervention.RULES.items()})

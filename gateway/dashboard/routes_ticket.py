@@ -19,6 +19,7 @@ from gateway.catalogue import reply_parts
 from gateway.container import Container
 from gateway.dashboard.render import back, login_of, page
 from gateway.dashboard.routes_closing import closing_actions
+from gateway.dashboard.routes_intervention import intervention_actions
 from gateway.dashboard.security import DASHBOARD
 from gateway.errors import DomainError, Forbidden, NotFound
 from gateway.principal import Principal
@@ -140,6 +141,7 @@ def ticket_page(ticket_id: int, request: Request) -> Response:
         detail = ticket_detail_for(container, session, principal, ticket_id)  # 404 outside a unit's scope
         extras = _extras(session, ticket_id)
         extras["closing"] = closing_actions(session, principal, get_ticket(session, ticket_id))  # issue 16
+        extras["intervention"] = intervention_actions(session, principal, detail)  # 提级介入 (000)
     return page(request, "ticket.html", active="queue", t=detail, **extras,
                 suspension_reasons=suspension.REASONS, suspension_min_days=suspension.MIN_DAYS,
                 actions=actions_for(principal, detail, extras["pending"], review=policy.unit_head_review),

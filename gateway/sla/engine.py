@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from gateway.alerts import delivery as alert_delivery
 from gateway.alerts.sinks import routes as sink_routes
+from gateway.services import intervention
 from gateway.sla import housekeeping
 from gateway.sla.emit import EmitReport, emit_due
 from gateway.sla.recompute import apply_policy
@@ -112,6 +113,10 @@ class SlaEngine:
             escalations = housekeeping.escalate_breaches(session, runtime=rt, routes=routes, now=now)
             calendar = housekeeping.calendar_missing(session, runtime=rt, routes=routes, now=now)
         self.rings.deliveries([*repeats, *escalations, *calendar])
+        with transaction(self.sessions) as session:  # 提级介入 (000 提级介入调查制度 一), its own transaction
+            raised = intervention.sweep(session, policy=rt.alerts.intervention, routes=routes,
+                                        group_max=rt.alerts.group_max_lines, now=now)
+        self.rings.deliveries(raised)
         outbox_ids, signed = housekeeping.auto_sign(self.sessions, runtime=rt, routes=routes, now=now)
         self.rings.outbox(outbox_ids)
         self.rings.deliveries(signed)
@@ -119,6 +124,7 @@ class SlaEngine:
             due = alert_delivery.due_ids(session, now=now, ring_again_after=timedelta(seconds=30))
         self.rings.deliveries(due)
         return {"repeats": len(repeats), "escalations": len(escalations), "calendar": len(calendar),
+                "interventions": len(raised),
                 "auto_signed": len(outbox_ids), "rerung": len(due)}
 
     def backfill(self, now: datetime, limit: int = 500) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from gateway.store.db import utcnow
@@ -70,6 +70,38 @@ class EvidenceRecord(Base):
     uploaded_at: Mapped[datetime] = mapped_column(default=utcnow)
     in_reply: Mapped[bool] = mapped_column(default=False)  # attached to the current reply draft
 
+
+
+class InterventionRecord(Base):
+    """提级介入: a matter raised to the leader in charge, once per ticket and rule (000 提级介入调查制度).
+
+    ``rule``: overdue (久拖不决) | repeat (反复投诉) | impact (影响较大 / 重大、敏感, 001 三(三)) | violation
+    (严重违纪违法) | other (其他需要提级介入调查的). The leader's 批示 are timeline entries; this row counts them.
+    """
+
+    __tablename__ = "interventions"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "rule", name="uq_interventions_ticket_rule"),
+        Index("ix_interventions_state", "state", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"))
+    rule: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    article: Mapped[str] = mapped_column(String(120))
+    basis: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the facts that met the rule (no personal data)
+    reason: Mapped[str] = mapped_column(Text, default="")  # a person's reason for a flag; "" when a rule raised it
+    raised_by: Mapped[str] = mapped_column(String(100))  # "system" or the person who flagged it
+    raised_at: Mapped[datetime]
+    alert_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer(), "sqlite"), nullable=True)
+    supervising_leader: Mapped[str | None] = mapped_column(String(100))  # 督办领导 the leader named in a 批示
+    instruction_count: Mapped[int] = mapped_column(Integer, default=0)
+    instructed_by: Mapped[str | None] = mapped_column(String(100))
+    instructed_at: Mapped[datetime | None]
+    closed_by: Mapped[str | None] = mapped_column(String(100))
+    closed_at: Mapped[datetime | None]
+    close_note: Mapped[str | None] = mapped_column(Text)
 
 
 # The dashboard's nearest-deadline lists and its "time left" sort read the open timers by due instant;

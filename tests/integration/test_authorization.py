@@ -19,11 +19,11 @@ from app.bootstrap import Container
 from app.web import create_app
 from gateway.principal import Principal
 from gateway.schema import ReplyDraft
-from gateway.services import actions, closing, oversight, replies, screening, suspension, termination
+from gateway.services import actions, closing, intervention, oversight, replies, screening, suspension, termination
 from gateway.settings import Role
 from gateway.store.db import transaction
 from gateway.store.tables import InboxRecord, OutboxRecord, TicketEventRecord, TicketRecord
-from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord
+from gateway.store.tables_dashboard import ApprovalRecord, EvidenceRecord, InterventionRecord
 from gateway.store.tables_sla import AlertRecord
 from tests.integration.dashboard_support import NOW, PEOPLE, REPLY, UNIT, add_ticket, build_container, token
 from tests.integration.dashboard_support import cheap_hashes as cheap_hashes
@@ -118,6 +118,20 @@ def _setup(container: Container, action: str) -> tuple[str, dict[str, Any]]:
         return base + "/rework", {"json": {"reason": "诉求人不满意，重新核查"}}
     if action in CLOSING:  # issue 16: 办结通报, 合理性, 三级结案终审表, 终结办理, 不满意件甄别
         return base + "/" + ROUTES[action], _closing_setup(container, tid, action)
+    if action.startswith("intervention"):  # 提级介入, 000 提级介入调查制度; 001 三(三)
+        _to(container, tid, "dispatched")
+        if action == "intervention":
+            return base + "/intervention", {"json": {"rule": "impact", "reason": "涉及群体性事件，舆情敏感"}}
+        with transaction(container.sessions) as session:
+            intervention.flag(session, ticket_id=tid, principal=DUTY, now=NOW, rule="impact", reason="舆情敏感事项",
+                              routes=[], group_max=20)
+            iid = session.scalars(select(InterventionRecord.id).where(InterventionRecord.ticket_id == tid)).one()
+        if action == "intervention-close":
+            _do(container, intervention.instruct, tid, Principal("局长甲", frozenset({Role.leader})),
+                intervention_id=iid, text="请督察支队牵头核查")
+        step = action.removeprefix("intervention-")
+        return f"{base}/interventions/{iid}/{step}", {"json": {"text": "请督察支队牵头核查"} if step == "instruction"
+                                                      else {"note": "已核查"}}
     if action == "replay":
         _to(container, tid, "signed")
         with transaction(container.sessions) as session:
@@ -195,6 +209,8 @@ ROUTES = {
     "evidence": "evidence", "suspend": "suspend", "resume": "resume", "supervise": "supervise",
     "suspend-request": "suspend/request", "suspend-approve": "suspend/approve", "suspend-reject": "suspend/reject",
     "complex": "complex", "plan": "plan", **CLOSING,
+    "intervention": "intervention", "intervention-instruction": "interventions/{intervention_id}/instruction",
+    "intervention-close": "interventions/{intervention_id}/close",
 }
 ALLOWED: dict[str, set[str]] = {
     "sign-off": {"duty"},
@@ -237,6 +253,9 @@ ALLOWED: dict[str, set[str]] = {
     "screening-decide": {"leader"},
     "screening-answer": {"duty"},
     "screening-reject": {"leader"},
+    "intervention": {"duty", "supervisor", "unit", "unit_head"},  # 001 三(三): 值机人员 or the unit flags it
+    "intervention-instruction": {"leader"},  # 000 提级介入 四: 经分管领导签字
+    "intervention-close": {"leader"},
     "replay": {"duty", "admin"},
     "ack": {"duty", "leader", "supervisor"},
 }

@@ -285,10 +285,12 @@ def test_before_the_dispatch_takes_effect_the_duty_officer_sees_no_unit_forms(
     """000 二: a duty officer's dispatch is a proposal until the leader approves it; unit work waits for it."""
     ticket_id = add_ticket(container, "H-FORMS")
     duty = as_user(container, "duty")
-    assert forms(duty.get(f"/dashboard/tickets/{ticket_id}").text) == {"form-sign-off", "form-complex"}
+    # The office may raise a matter to the leader at any step (001 三(三) 重大、敏感: 第一时间报告领导).
+    flag = "form-intervention-flag"
+    assert forms(duty.get(f"/dashboard/tickets/{ticket_id}").text) == {"form-sign-off", "form-complex", flag}
     post(api, "duty", f"/api/v1/tickets/{ticket_id}/sign-off")
     signed = forms(duty.get(f"/dashboard/tickets/{ticket_id}").text)
-    assert signed == {"form-dispatch", "form-complex"}
+    assert signed == {"form-dispatch", "form-complex", flag}
     post(api, "duty", f"/api/v1/tickets/{ticket_id}/dispatch", json={"unit": UNIT})
     leader = forms(as_user(container, "leader").get(f"/dashboard/tickets/{ticket_id}").text)
     assert {"form-dispatch-approve", "form-supervise", "form-suspend"} <= leader

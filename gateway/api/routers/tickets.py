@@ -19,7 +19,7 @@ from gateway.errors import DomainError
 from gateway.principal import Principal
 from gateway.privacy import phone_search
 from gateway.schema import AppealType, ReplyDraft, TicketStatus
-from gateway.services import actions, replies, suspension
+from gateway.services import actions, intervention, replies, suspension
 from gateway.services.deadlines import deadlines_for
 from gateway.services.linking import case_view, visible_events
 from gateway.settings import Role
@@ -168,13 +168,15 @@ def _detail(container: Container, session: Session, principal: Principal, ticket
         from gateway.errors import NotFound
 
         raise NotFound("工单不存在")
-    return ticket_detail(
+    detail = ticket_detail(
         ticket, principal, container.clock(),
         events=visible_events(session, ticket=ticket, events=list_events(session, ticket_id=ticket_id),
                               principal=principal),
         outbound=list_outbound(session, ticket_id=ticket_id),
         case=case_view(session, ticket=ticket, principal=principal),
     )
+    detail["interventions"] = intervention.for_ticket(session, ticket_id)  # 提级介入 (000 提级介入调查制度)
+    return detail
 
 
 @router.get("/{ticket_id}", summary="One ticket with deadlines, timeline and write-backs")

@@ -5,7 +5,7 @@ annual analysis (001 三(五)). ``(kind, period)`` is unique, so several schedul
 a delivery row of a bulletin has ``bulletin_id`` and no ``alert_id``.
 
 Revision ID: 0012_bulletins
-Revises: 0010_regulation_processes_a
+Revises: 0011_accountability
 Create Date: 2026-12-05 17:40:00
 """
 
