@@ -69,7 +69,7 @@ def _may_decide(principal: Principal, record: dict[str, Any]) -> bool:
 
 def _ids(text: str) -> list[int]:
     if not IDS.match(text):
-        raise DomainError("关联工单须填写工单编号，以逗号分隔 (ticket ids, comma separated)", code="invalid_ids",
+        raise DomainError("关联工单须填写工单编号，以逗号分隔", code="invalid_ids",
                           status=422)
     return [int(part) for part in re.split(r"[\s,，、]+", text) if part and len(part) <= 18]
 

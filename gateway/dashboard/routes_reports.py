@@ -87,7 +87,7 @@ def stored_bulletin_export(request: Request, bulletin_id: int) -> Response:
     with container.sessions() as session:
         record, _ = get_bulletin(session, principal, bulletin_id=bulletin_id)
         if not may_download(principal, record.audience):
-            raise Forbidden("无权下载该通报 (not allowed to download this bulletin)")
+            raise Forbidden("无权下载该通报")
         body, title = record.xlsx, record.title
     _audit(container, principal, request, "scheduled_bulletin", bulletin_id=bulletin_id)
     return _download(body, f"{title}.xlsx")

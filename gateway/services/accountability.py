@@ -156,49 +156,49 @@ def propose(
     principal.require(Role.supervisor, action="提出问责建议")
     unit, person, facts = _clean(unit), _clean(person), _clean(facts)
     if not unit:
-        raise DomainError("须写明责任单位 (unit is required)", code="unit_required", status=422)
+        raise DomainError("须写明责任单位", code="unit_required", status=422)
     check_unit(session, name=unit)
     if cause not in CAUSES:
-        raise DomainError(f"问责事由须为{'、'.join(c[0] for c in CAUSES.values())}之一 (cause: {', '.join(CAUSES)})",
+        raise DomainError(f"问责事由须为{'、'.join(c[0] for c in CAUSES.values())}之一",
                           code="invalid_cause", status=422)
     chosen = list(dict.fromkeys(measures))
     if not chosen or any(m not in MEASURES for m in chosen):
-        raise DomainError(f"须选择问责措施：{'、'.join(m[0] for m in MEASURES.values())} (measures: "
-                          f"{', '.join(MEASURES)})", code="invalid_measure", status=422)
+        raise DomainError(f"须选择问责措施：{'、'.join(m[0] for m in MEASURES.values())}",
+                          code="invalid_measure", status=422)
     personal = [MEASURES[m][0] for m in chosen if MEASURES[m][2]]
     if personal and not person:
-        raise DomainError(f"“{'、'.join(personal)}”须写明责任人 (these measures fall on a person)",
+        raise DomainError(f"“{'、'.join(personal)}”须写明责任人",
                           code="person_required", status=422)
     if person and person_role not in PERSON_ROLES:
-        raise DomainError(f"责任人身份须为{'、'.join(PERSON_ROLES.values())}之一 (person_role: "
-                          f"{', '.join(PERSON_ROLES)})", code="invalid_person_role", status=422)
+        raise DomainError(f"责任人身份须为{'、'.join(PERSON_ROLES.values())}之一",
+                          code="invalid_person_role", status=422)
     if ("deduction" in chosen) != (points > 0) or not 0 <= points <= MAX_POINTS:
         raise DomainError(f"扣分须在0至{MAX_POINTS:g}分之间，且仅在选择“年度绩效考核扣分”时填写（000 责任追究制度 三）"
                           "(points go with the deduction, 0 < points ≤ 100)", code="invalid_points", status=422)
     year = year or now.astimezone(SHANGHAI).year
     if not 2000 <= year <= 2999:
-        raise DomainError("考核年度无效 (invalid year)", code="invalid_year", status=422)
+        raise DomainError("考核年度无效", code="invalid_year", status=422)
     if len(facts) < 10:
-        raise DomainError("须写明问责事实（不少于10字）(the facts are required)", code="facts_required", status=422)
+        raise DomainError("须写明问责事实（不少于10字）", code="facts_required", status=422)
     ids = sorted({int(i) for i in ticket_ids})
     if not ids or len(ids) > 50:
-        raise DomainError("须关联引起问责的工单（1至50件）(link 1–50 tickets)", code="tickets_required", status=422)
+        raise DomainError("须关联引起问责的工单（1至50件）", code="tickets_required", status=422)
     tickets = list(session.scalars(select(TicketRecord).where(TicketRecord.id.in_(ids))
                                    .order_by(TicketRecord.id).with_for_update()))
     if len(tickets) != len(ids):
         missing = sorted(set(ids) - {t.id for t in tickets})
-        raise DomainError(f"工单不存在：{missing} (tickets not found)", code="tickets_not_found", status=422)
+        raise DomainError(f"工单不存在：{missing}", code="tickets_not_found", status=422)
     others = [t.id for t in tickets if t.unit != unit]
     if others:
-        raise DomainError(f"工单{others}不是“{unit}”承办的 (tickets of another unit)", code="tickets_of_other_unit",
+        raise DomainError(f"工单{others}不是“{unit}”承办的", code="tickets_of_other_unit",
                           status=422)
     checked = ticket_facts(session, ids, now)
     unfounded = [tid for tid in ids if not _shown(checked[tid], cause)]
     if unfounded:
-        raise DomainError(f"工单{unfounded}没有“{CAUSES[cause][0]}”的记录（{CAUSES[cause][1]}）(the tickets do not "
-                          "show this cause)", code="cause_not_shown", status=422)
+        raise DomainError(f"工单{unfounded}没有“{CAUSES[cause][0]}”的记录（{CAUSES[cause][1]}）",
+                          code="cause_not_shown", status=422)
     if _reporter_named(tickets, facts, person):
-        raise DomainError("问责事实不得写入举报投诉人信息（001 五）(the facts name a 12389 reporter)",
+        raise DomainError("问责事实不得写入举报投诉人信息（001 五）",
                           code="reporter_named", status=422)
     record = AccountabilityRecord(
         unit=unit, person=person or None, person_role=person_role if person else None, cause=cause,
@@ -227,9 +227,9 @@ def _trail(session: Session, record: AccountabilityRecord, tickets: Sequence[Tic
 def _pending(session: Session, record_id: int) -> tuple[AccountabilityRecord, list[TicketRecord]]:
     record = session.get(AccountabilityRecord, record_id, with_for_update=True)
     if record is None:
-        raise NotFound(f"问责记录不存在 (accountability record {record_id} not found)")
+        raise NotFound("问责记录不存在")
     if record.state != "proposed":
-        raise DomainError(f"该问责建议已{STATES.get(record.state, record.state)} (record is {record.state})",
+        raise DomainError(f"该问责建议已{STATES.get(record.state, record.state)}",
                           code="invalid_state")
     return record, linked_tickets(session, record.id)
 
@@ -237,9 +237,9 @@ def _pending(session: Session, record_id: int) -> tuple[AccountabilityRecord, li
 def _other_leader(principal: Principal, record: AccountabilityRecord, action: str) -> None:
     principal.require(Role.leader, action=action)
     if principal.name == record.proposed_by:
-        raise Forbidden("不能审批本人提出的问责建议（四眼原则）(four eyes: the proposer cannot decide)")
+        raise Forbidden("不能审批本人提出的问责建议（四眼原则）")
     if record.person and principal.name == record.person:
-        raise Forbidden("不能审批对本人的问责（回避）(the person held accountable cannot decide)")
+        raise Forbidden("不能审批对本人的问责（回避）")
 
 
 def approve(session: Session, *, principal: Principal, now: datetime, record_id: int,
@@ -259,7 +259,7 @@ def reject(session: Session, *, principal: Principal, now: datetime, record_id: 
     record, tickets = _pending(session, record_id)
     _other_leader(principal, record, "驳回问责建议")
     if len(_clean(reason)) < 2:
-        raise DomainError("须写明驳回理由 (the reason is required)", code="reason_required", status=422)
+        raise DomainError("须写明驳回理由", code="reason_required", status=422)
     record.state, record.decided_by, record.decided_at = "rejected", principal.name, now
     record.decision_note = _clean(reason)
     _trail(session, record, tickets, principal, now, "accountability_rejected", reason=record.decision_note)
@@ -329,7 +329,7 @@ def get_record(session: Session, principal: Principal, record_id: int) -> dict[s
     scope = _reader(principal)
     record = session.get(AccountabilityRecord, record_id)
     if record is None or (scope is not None and (record.unit != scope or record.state != "approved")):
-        raise NotFound(f"问责记录不存在 (accountability record {record_id} not found)")
+        raise NotFound("问责记录不存在")
     return view(record, linked_tickets(session, record.id))
 
 

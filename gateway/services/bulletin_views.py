@@ -61,9 +61,9 @@ def get_bulletin(session: Session, principal: Principal, *, bulletin_id: int) ->
     """The bulletin and the document ``principal`` may see of it (a unit: its own section of a reminder)."""
     record = session.get(BulletinRecord, bulletin_id)
     if record is None:
-        raise NotFound(f"通报不存在 (bulletin {bulletin_id} not found)")
+        raise NotFound("通报不存在")
     if not _may_read(principal, record.audience, record.kind):
-        raise Forbidden("无权查看该通报 (not allowed to read this bulletin)")
+        raise Forbidden("无权查看该通报")
     document = dict(record.document)
     if not principal.has(*READERS):  # a unit: its own section, and its own counts
         scope = principal.unit_scope()

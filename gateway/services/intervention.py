@@ -119,21 +119,21 @@ def flag(session: Session, *, ticket_id: int, principal: Principal, now: datetim
     ticket = get_ticket(session, ticket_id)
     if principal.has(Role.unit, Role.unit_head) and not principal.has(Role.duty, Role.supervisor) \
             and ticket.unit != principal.unit_scope():
-        raise Forbidden("只能为本单位承办的工单申请提级介入 (not your unit's ticket)")
+        raise Forbidden("只能为本单位承办的工单申请提级介入")
     if rule not in FLAGGED:
-        raise DomainError(f"提级介入事由须为{'、'.join(RULES[r][0] for r in FLAGGED)}之一 (rule: {', '.join(FLAGGED)})",
+        raise DomainError(f"提级介入事由须为{'、'.join(RULES[r][0] for r in FLAGGED)}之一",
                           code="invalid_rule", status=422)
     if ticket.status in ("return_requested", "returned"):
-        raise DomainError("已退回的工单不能提级介入 (a returned ticket is not ours)", code="invalid_state")
+        raise DomainError("已退回的工单不能提级介入", code="invalid_state")
     if len(reason.strip()) < 5:
-        raise DomainError("须写明提级介入的理由（不少于5字）(the reason is required)", code="reason_required",
+        raise DomainError("须写明提级介入的理由（不少于5字）", code="reason_required",
                           status=422)
     label = RULES[rule][0]
     found, deliveries = raise_matter(session, ticket=ticket, rule=rule, basis={"flagged": True},
                                      what=f"经人工标记为{label}", now=now, routes=routes, group_max=group_max,
                                      by=principal.name, reason=reason.strip())
     if found is None:
-        raise DomainError(f"该工单已按“{label}”提级介入 (already raised under this rule)", code="invalid_state")
+        raise DomainError(f"该工单已按“{label}”提级介入", code="invalid_state")
     return deliveries
 
 
@@ -233,16 +233,16 @@ def _open_record(session: Session, ticket_id: int, intervention_id: int) -> tupl
     record = session.scalars(select(InterventionRecord).where(InterventionRecord.id == intervention_id)
                              .with_for_update()).first()
     if record is None or record.ticket_id != ticket.id:
-        raise NotFound(f"提级介入记录不存在 (intervention {intervention_id} not found)")
+        raise NotFound("提级介入记录不存在")
     if record.state != "open":
-        raise DomainError("该提级介入已办结 (the intervention is closed)", code="invalid_state")
+        raise DomainError("该提级介入已办结", code="invalid_state")
     return ticket, record
 
 
 def _leader_named(session: Session, name: str) -> str:
     users = session.scalars(select(UserRecord).where(UserRecord.display_name == name, UserRecord.active)).all()
     if not any(Role.leader.value in (u.roles or []) for u in users):
-        raise DomainError(f"督办领导须为在用的分管领导账号：{name} (not an active leader)", code="invalid_leader",
+        raise DomainError(f"督办领导须为在用的分管领导账号：{name}", code="invalid_leader",
                           status=422)
     return name
 
@@ -256,9 +256,9 @@ def instruct(session: Session, *, ticket_id: int, principal: Principal, now: dat
     principal.require(Role.leader, action="提级介入批示")
     ticket, record = _open_record(session, ticket_id, intervention_id)
     if record.raised_by == principal.name:
-        raise Forbidden("提级介入须由提出人以外的领导批示（四眼原则） (four eyes: not the person who raised it)")
+        raise Forbidden("提级介入须由提出人以外的领导批示（四眼原则）")
     if len(text.strip()) < 5:
-        raise DomainError("须写明批示内容（不少于5字）(the instruction is required)", code="instruction_required",
+        raise DomainError("须写明批示内容（不少于5字）", code="instruction_required",
                           status=422)
     leader = _leader_named(session, supervising_leader.strip()) if supervising_leader.strip() else None
     record.instruction_count += 1
@@ -279,7 +279,7 @@ def close(session: Session, *, ticket_id: int, principal: Principal, now: dateti
     if record.instruction_count < 1:
         raise DomainError("须先作出批示再办结提级介入 (a 批示 comes first)", code="instruction_required", status=422)
     if record.supervising_leader and record.supervising_leader != principal.name:
-        raise Forbidden(f"该提级介入由{record.supervising_leader}督办，须由其办结 (the supervising leader closes it)")
+        raise Forbidden(f"该提级介入由{record.supervising_leader}督办，须由其办结")
     record.state, record.closed_by, record.closed_at, record.close_note = "closed", principal.name, now, note.strip()
     add_event(session, ticket=ticket, actor=principal.name, kind="intervention_closed", at=now,
               intervention_id=record.id, rule=record.rule, rule_label=RULES[record.rule][0],

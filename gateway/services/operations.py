@@ -48,9 +48,9 @@ def acknowledge_alert(
     """
     principal.require(Role.duty, Role.leader, Role.supervisor, action="确认告警")
     if len(note) > NOTE_MAX:
-        raise DomainError(f"确认说明不能超过 {NOTE_MAX} 字 (note too long)", code="invalid_input")
+        raise DomainError(f"确认说明不能超过 {NOTE_MAX} 字", code="invalid_input")
     if len(set(alert_ids)) > BULK_MAX:
-        raise DomainError(f"一次最多确认 {BULK_MAX} 条告警 (too many alerts)", code="invalid_input")
+        raise DomainError(f"一次最多确认 {BULK_MAX} 条告警", code="invalid_input")
     done, skipped = acknowledge(session, alert_ids=alert_ids, by=principal.name, now=now,
                                 unit=principal.unit_scope())
     bulk = len(done) + len(skipped) > 1

@@ -5,7 +5,7 @@ Issue 16 point 5: a matter raised to the leader in charge by a rule — 久拖�
 (ticket_id, rule): two scheduler ticks, or two schedulers, raise it once.
 
 Revision ID: 0013_escalation
-Revises: 0010_regulation_processes_a
+Revises: 0012_bulletins
 Create Date: 2026-12-05 17:30:00
 """
 
@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql
 import gateway.store.db
 
 revision = "0013_escalation"
-down_revision = "0010_regulation_processes_a"
+down_revision = "0012_bulletins"
 branch_labels = None
 depends_on = None
 
