@@ -228,6 +228,14 @@ def test_a_wrong_token_is_an_authentication_failure_and_the_token_never_reaches_
     caplog.set_level(logging.INFO)
     wrong = "e2e-wrong-token-7c1d"
     stack = make_stack(platforms={KEY: {}})
+
+    def health() -> dict[str, Any]:
+        items = stack.api().get("/api/v1/platforms/health").json()["items"]
+        return next((i for i in items if i["platform"] == KEY), {})
+
+    # The stack's first poll (right token) must be over before the swap: finishing after the refused one, it
+    # would clear the error this test looks for (a slow first tick — the scheduler also makes its bulletins).
+    wait_for(lambda: health().get("last_poll_ok_at"), timeout=20, what="the stack's first poll")
     use_settings(stack, token=wrong)
     new_row(stack)
 
@@ -236,8 +244,7 @@ def test_a_wrong_token_is_an_authentication_failure_and_the_token_never_reaches_
         return int(stack.mock(KEY).get("/_mock/health").json()["auth_rejected"])
 
     def poll_error() -> str:
-        items = stack.api().get("/api/v1/platforms/health").json()["items"]
-        return str(next((i for i in items if i["platform"] == KEY), {}).get("poll_error") or "")
+        return str(health().get("poll_error") or "")
 
     wait_for(refused, timeout=20, interval=0.3, what="a refused poll")
     error = wait_for(poll_error, timeout=10, what="the poll error on the health page")

@@ -321,7 +321,7 @@ def test_a_form_refused_by_validation_keeps_its_text_and_says_which_form(contain
     assert duty.post(f"{url}/return", {"reason": "x"}, headers={"referer": f"https://testserver{url}"}
                      ).status_code == 303  # too short for a reason
     kind, form, text, values = flash_of(duty.get(url).text)
-    assert (kind, form, values) == ("error", f"{url}/return", {"reason": "x"}) and "reason" in text
+    assert (kind, form, values) == ("error", f"{url}/return", {"reason": "x"}) and "理由" in text
     assert duty.post(f"{url}/sign-off").status_code == 303
     kind, form, text, _ = flash_of(duty.get(url).text)
     assert (kind, form) == ("ok", f"{url}/sign-off") and "已签收" in text
